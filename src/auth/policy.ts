@@ -1,0 +1,49 @@
+/**
+ * Object-level read access (the contract's access table). Every resolver that
+ * hands out a row asks `canRead` first, after loaders and caches, so the same
+ * answer holds whichever path, batch or cache produced the row. An object the
+ * viewer may not read behaves as if it did not exist (null, or absent from lists).
+ *
+ * Example:
+ *   canRead(patientViewer, 'MedicalRecord', { patientId: 7 }) // true only when patientViewer.patientId === 7
+ */
+import type { GraphQLError } from 'graphql';
+import { gatewayError } from '../errors.js';
+import type { Viewer } from './token.js';
+
+interface ReadableRows {
+  Patient: { id: number };
+  MedicalRecord: { patientId: number };
+  Selection: { patientId: number };
+  Clinician: object;
+  Event: object;
+  Schedule: object;
+}
+
+export function canRead<T extends keyof ReadableRows>(viewer: Viewer, type: T, row: ReadableRows[T]): boolean {
+  if (viewer.role !== 'patient') return true;
+  switch (type) {
+    case 'Patient':
+      return (row as ReadableRows['Patient']).id === viewer.patientId;
+    case 'MedicalRecord':
+    case 'Selection':
+      return (row as ReadableRows['Selection']).patientId === viewer.patientId;
+    default:
+      return true;
+  }
+}
+
+/** The row when the viewer may read it, else null. */
+export function readable<T extends keyof ReadableRows, R extends ReadableRows[T]>(
+  viewer: Viewer,
+  type: T,
+  row: R | null | undefined,
+): R | null {
+  return row != null && canRead(viewer, type, row) ? row : null;
+}
+
+/** The viewer of an authenticated request, or the UNAUTHENTICATED error explaining why there is none. */
+export function requireViewer(auth: { viewer: Viewer | null; authError: GraphQLError | null }): Viewer {
+  if (auth.viewer) return auth.viewer;
+  throw auth.authError ?? gatewayError('UNAUTHENTICATED', 'This field needs a bearer token (Authorization: Bearer <token>).');
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * What `npm start` and `npm test` run first, with nothing but Node: installs
+ * the dependencies when they are missing or stale, makes sure MySQL (and
+ * Redis) answer, then starts the gateway or the test suite.
+ *
+ * When nothing answers on DATABASE_URL and a Docker engine is available, it
+ * runs `docker compose up -d --wait mysql redis` with the repo's
+ * docker-compose.yml; otherwise it exits with one message naming both ways.
+ *
+ *   node src/cli/bootstrap.mjs start   # npm start
+ *   node src/cli/bootstrap.mjs test    # npm test (extra args go to vitest)
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const [mode = 'start', ...rest] = process.argv.slice(2);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  return result.status ?? 1;
+}
+
+function ensureDependencies() {
+  const installed = `${root}/node_modules/.package-lock.json`;
+  const lock = `${root}/package-lock.json`;
+  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
+  console.error('bootstrap: installing dependencies (npm ci)…');
+  if (run(npm, ['ci', '--no-audit', '--no-fund']) !== 0) {
+    console.error('bootstrap: npm ci failed; see the output above.');
+    process.exit(1);
+  }
+}
+
+function reachable(host, port, timeoutMs = 2000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function endpoint(url, defaultPort) {
+  const parsed = new URL(url);
+  return { host: parsed.hostname || '127.0.0.1', port: Number(parsed.port || defaultPort) };
+}
+
+async function waitFor(host, port, seconds) {
+  for (let attempt = 0; attempt < seconds; attempt += 1) {
+    if (await reachable(host, port)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return false;
+}
+
+async function ensureServices() {
+  const mysql = endpoint(process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/gateway', 3306);
+  if (await reachable(mysql.host, mysql.port)) return checkRedis();
+  const docker = spawnSync('docker', ['info'], { stdio: 'ignore' });
+  if (docker.status === 0) {
+    console.error(`bootstrap: nothing answers on ${mysql.host}:${mysql.port}; starting MySQL and Redis with docker compose…`);
+    if (run('docker', ['compose', 'up', '-d', '--wait', 'mysql', 'redis']) === 0 && (await waitFor(mysql.host, mysql.port, 120))) {
+      return checkRedis();
+    }
+  }
+  console.error(
+    `bootstrap: no MySQL answers on ${mysql.host}:${mysql.port}. Either start MySQL 8+ or MariaDB 10.11+ there ` +
+      '(or point DATABASE_URL at one), or install Docker and run `docker compose up -d mysql redis` in this folder.',
+  );
+  process.exit(1);
+}
+
+async function checkRedis() {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (url === 'off') return;
+  const redis = endpoint(url, 6379);
+  if (!(await reachable(redis.host, redis.port))) {
+    console.error(`bootstrap: no Redis answers on ${redis.host}:${redis.port}; the gateway will use its in-process cache.`);
+  }
+}
+
+function exec(command, args) {
+  const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
+  for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+ensureDependencies();
+await ensureServices();
+if (mode === 'start') {
+  exec(process.execPath, ['--import', 'tsx', 'src/main.ts', ...rest]);
+} else if (mode === 'test') {
+  if (run(npm, ['run', 'check']) !== 0) process.exit(1);
+  exec(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...rest]);
+} else {
+  console.error(`bootstrap: unknown mode "${mode}" (expected start or test).`);
+  process.exit(2);
+}

@@ -1,0 +1,104 @@
+/**
+ * Every setting of the gateway: its environment variable, default and meaning,
+ * in one place. Nothing else reads process.env for behaviour (the README's
+ * configuration table is this file, rendered by hand).
+ *
+ * Example:
+ *   const config = loadConfig({ ...process.env, PORT: '0' });
+ *   config.port // 0
+ */
+
+export const DEVELOPMENT_JWT_SECRET = 'development-secret-not-for-production-use-0123456789';
+
+export interface Config {
+  /** NODE_ENV: 'production' turns on masked errors, no introspection, no landing page. */
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  /** PORT (4000): HTTP port; 0 picks a free one. */
+  readonly port: number;
+  /** HOST (127.0.0.1): bind address. */
+  readonly host: string;
+  /** DATABASE_URL (mysql://root@127.0.0.1:3306/gateway): the database is created if missing. */
+  readonly databaseUrl: string;
+  /** REDIS_URL (redis://127.0.0.1:6379; `off` forces the in-process cache). Used by the cache issue. */
+  readonly redisUrl: string;
+  /** JWT_SECRET (a fixed development secret, refused in production): HS256 secret for bearer tokens. */
+  readonly jwtSecret: string;
+  /** CURSOR_SECRET (derived from JWT_SECRET): HMAC key that makes cursors tamper-evident. */
+  readonly cursorSecret: string;
+  /** LOG_LEVEL (info): pino level. */
+  readonly logLevel: string;
+  /** DB_POOL_SIZE (10): MySQL connections per process. */
+  readonly dbPoolSize: number;
+  /** DB_IN_CHUNK_SIZE (1000): the most keys one IN-list statement carries. */
+  readonly inChunkSize: number;
+  /** MAX_PAGE_SIZE (100): the largest `first` a connection accepts. */
+  readonly maxPageSize: number;
+  /** MAX_NODES_IDS (100): the most ids `nodes(ids:)` accepts. */
+  readonly maxNodesIds: number;
+  /** SHUTDOWN_GRACE_MS (10000): how long in-flight requests may run after SIGTERM. */
+  readonly shutdownGraceMs: number;
+  /** READINESS_TIMEOUT_MS (1000): how long /readyz waits for MySQL. */
+  readonly readinessTimeoutMs: number;
+  /** DEV_TOKEN_TTL_SECONDS (2592000, 30 days): lifetime of tokens printed by `npm run token` and `npm start`. */
+  readonly devTokenTtlSeconds: number;
+  /** SEED_DEMO (1): seed the demo data set at start when the database is empty; 0 turns it off. */
+  readonly seedDemo: boolean;
+  /** BODY_LIMIT_BYTES (1048576): the largest request body accepted (413 above). */
+  readonly bodyLimitBytes: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`Setting ${name} must be an integer >= ${min}, got "${raw}".`);
+  }
+  return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
+  throw new Error(`Setting ${name} must be 1/0, true/false or on/off, got "${raw}".`);
+}
+
+function nodeEnv(env: Env): Config['nodeEnv'] {
+  const raw = env.NODE_ENV ?? 'development';
+  if (raw === 'development' || raw === 'production' || raw === 'test') return raw;
+  throw new Error(`Setting NODE_ENV must be development, production or test, got "${raw}".`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const mode = nodeEnv(env);
+  const jwtSecret = env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET;
+  if (mode === 'production' && jwtSecret === DEVELOPMENT_JWT_SECRET) {
+    throw new Error('JWT_SECRET must be set to a secret of your own when NODE_ENV=production.');
+  }
+  if (jwtSecret.length < 32) {
+    throw new Error(`JWT_SECRET must be at least 32 characters, got ${jwtSecret.length}.`);
+  }
+  return {
+    nodeEnv: mode,
+    port: integer(env, 'PORT', 4000),
+    host: env.HOST ?? '127.0.0.1',
+    databaseUrl: env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/gateway',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    jwtSecret,
+    cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1),
+    inChunkSize: integer(env, 'DB_IN_CHUNK_SIZE', 1000, 1),
+    maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1),
+    maxNodesIds: integer(env, 'MAX_NODES_IDS', 100, 1),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
+    readinessTimeoutMs: integer(env, 'READINESS_TIMEOUT_MS', 1000, 1),
+    devTokenTtlSeconds: integer(env, 'DEV_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 1),
+    seedDemo: flag(env, 'SEED_DEMO', true),
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024),
+  };
+}

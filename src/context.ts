@@ -1,0 +1,44 @@
+/**
+ * The per-request context every resolver receives: who is calling, the
+ * request's own loaders, the cursor codec and the settings.
+ */
+import { randomUUID } from 'node:crypto';
+import type { GraphQLError } from 'graphql';
+import { viewerFromAuthorization, type Viewer } from './auth/token.js';
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import { createLoaders, type Loaders } from './modules/loaders.js';
+import { createCursorCodec, type CursorCodec } from './relay/cursor.js';
+
+export interface GatewayContext {
+  readonly requestId: string;
+  /** The caller; null without a token or when the token was refused (see authError). */
+  readonly viewer: Viewer | null;
+  /** Why a sent token was refused; fields then fail with this error. */
+  readonly authError: GraphQLError | null;
+  readonly loaders: Loaders;
+  readonly cursors: CursorCodec;
+  readonly config: Config;
+}
+
+export interface RequestInfo {
+  readonly authorization?: string | undefined;
+  readonly requestId?: string | undefined;
+}
+
+export type ContextFactory = (request: RequestInfo) => Promise<GatewayContext>;
+
+export function createContextFactory(db: Db, config: Config): ContextFactory {
+  const cursors = createCursorCodec(config.cursorSecret);
+  return async (request) => {
+    const auth = await viewerFromAuthorization(request.authorization, config.jwtSecret);
+    return {
+      requestId: request.requestId ?? randomUUID(),
+      viewer: auth.viewer,
+      authError: auth.error,
+      loaders: createLoaders(db, config.inChunkSize),
+      cursors,
+      config,
+    };
+  };
+}

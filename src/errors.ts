@@ -1,0 +1,40 @@
+/**
+ * The one way to raise an error a client is meant to see: `gatewayError(code, message, extensions)`.
+ * Each code carries the HTTP status of the contract's error table; anything
+ * thrown that is not made here is masked as INTERNAL_SERVER_ERROR by
+ * src/plugins/errors.ts.
+ *
+ * Example:
+ *   throw gatewayError('BAD_USER_INPUT', 'Argument "first" must be between 0 and 100, got 101.', { argument: 'first' });
+ */
+import { GraphQLError } from 'graphql';
+
+export const HTTP_STATUS_BY_CODE = {
+  BAD_USER_INPUT: 200,
+  UNAUTHENTICATED: 200,
+  FORBIDDEN: 200,
+  NOT_FOUND: 200,
+  CONFLICT: 200,
+  COST_LIMIT_EXCEEDED: 400,
+  DEPTH_LIMIT_EXCEEDED: 400,
+  ALIAS_LIMIT_EXCEEDED: 400,
+  TOKEN_LIMIT_EXCEEDED: 400,
+  RATE_LIMITED: 429,
+  PERSISTED_QUERY_NOT_FOUND: 200,
+  PERSISTED_QUERY_REQUIRED: 400,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
+
+export function isGatewayErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(HTTP_STATUS_BY_CODE, code);
+}
+
+export function gatewayError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  const status = HTTP_STATUS_BY_CODE[code];
+  return new GraphQLError(message, {
+    extensions: { ...extensions, code, ...(status === 200 ? {} : { http: { status } }) },
+  });
+}

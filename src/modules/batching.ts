@@ -1,0 +1,95 @@
+/**
+ * The small toolkit every domain loader is built from.
+ *
+ * - `createLoader` makes a per-request DataLoader whose batches never exceed
+ *   the IN-list chunk size (DataLoader's own maxBatchSize splits them, so a
+ *   1,500-key load is two statements and a failing chunk fails only its keys).
+ * - `oneByKey`, `manyByKey`, `countByKey` put rows back in key order: values
+ *   line up with keys, null (or [] / 0) for keys without rows.
+ * - `perGroup` runs one statement per group of keys that share arguments (the
+ *   same `first`, `status`, `after`), so an error in one group never fails the
+ *   keys of another.
+ *
+ * Example:
+ *   const byId = createLoader<number, PatientRow | null>(
+ *     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
+ *     { chunkSize: 1000 },
+ *   );
+ *   await byId.loadMany([3, 999]) // [{ id: 3, ... }, null]
+ */
+import DataLoader from 'dataloader';
+
+export interface LoaderOptions<K> {
+  /** Most keys per batch (per statement); the config's DB_IN_CHUNK_SIZE. */
+  readonly chunkSize: number;
+  /** Needed when keys are objects: equal arguments must map to one key. */
+  readonly cacheKeyFn?: (key: K) => string | number;
+}
+
+export function createLoader<K, V>(
+  batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
+  options: LoaderOptions<K>,
+): DataLoader<K, V, string | number | K> {
+  return new DataLoader<K, V, string | number | K>(batch, {
+    maxBatchSize: options.chunkSize,
+    ...(options.cacheKeyFn ? { cacheKeyFn: options.cacheKeyFn } : {}),
+  });
+}
+
+/** One row (or null) per key, in key order. */
+export function oneByKey<K, R>(keys: readonly K[], rows: readonly R[], keyOf: (row: R) => K): (R | null)[] {
+  const byKey = new Map<K, R>();
+  for (const row of rows) byKey.set(keyOf(row), row);
+  return keys.map((key) => byKey.get(key) ?? null);
+}
+
+/** The rows of each key (possibly none), in key order; rows keep their order within a key. */
+export function manyByKey<K, R>(keys: readonly K[], rows: readonly R[], keyOf: (row: R) => K): R[][] {
+  const byKey = new Map<K, R[]>(keys.map((key) => [key, []]));
+  for (const row of rows) byKey.get(keyOf(row))?.push(row);
+  return keys.map((key) => byKey.get(key) ?? []);
+}
+
+/** The count of each key from `GROUP BY` rows, 0 for keys without a row. */
+export function countByKey<K, R extends { total: number }>(
+  keys: readonly K[],
+  rows: readonly R[],
+  keyOf: (row: R) => K,
+): number[] {
+  return oneByKey(keys, rows, keyOf).map((row) => row?.total ?? 0);
+}
+
+/**
+ * Splits `keys` into groups by `groupOf`, runs `load` once per group and puts
+ * the results back in key order. A group whose load throws yields that error
+ * for its own keys only.
+ */
+export async function perGroup<K, V>(
+  keys: readonly K[],
+  groupOf: (key: K) => string,
+  load: (groupKeys: K[]) => Promise<readonly V[]>,
+): Promise<(V | Error)[]> {
+  const groups = new Map<string, { keys: K[]; positions: number[] }>();
+  keys.forEach((key, position) => {
+    const name = groupOf(key);
+    const group = groups.get(name) ?? { keys: [], positions: [] };
+    group.keys.push(key);
+    group.positions.push(position);
+    groups.set(name, group);
+  });
+  const results = new Array<V | Error>(keys.length);
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      try {
+        const values = await load(group.keys);
+        group.positions.forEach((position, index) => {
+          results[position] = values[index] as V;
+        });
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const position of group.positions) results[position] = failure;
+      }
+    }),
+  );
+  return results;
+}

@@ -1,0 +1,84 @@
+/** Resolvers of Event, its connection types and the event entry points of Query. */
+import type { Resolvers } from '../../__generated__/resolvers-types.js';
+import { requireViewer } from '../../auth/policy.js';
+import type { GatewayContext } from '../../context.js';
+import { gatewayError } from '../../errors.js';
+import { checkFirst, connectionResolvers, toConnection } from '../../relay/connection.js';
+import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
+import { createdAtPositionOf, toCreatedAtPosition } from '../keyset.js';
+import type { PatientRow } from '../patient/repository.js';
+
+const EVENTS_CONNECTION = 'events';
+const participantsConnectionName = (eventId: number) => `Event:${eventId}.participants`;
+
+function toPatientIdPosition(position: readonly (string | number)[]): number {
+  const [patientId] = position;
+  if (position.length !== 1 || !Number.isSafeInteger(patientId)) {
+    throw gatewayError('BAD_USER_INPUT', 'Argument "after" is not a valid cursor for this list: it is malformed.', {
+      argument: 'after',
+    });
+  }
+  return patientId as number;
+}
+
+export const eventResolvers: Resolvers<GatewayContext> = {
+  Query: {
+    event: (_root, { id }, context) => {
+      requireViewer(context);
+      return context.loaders.event.byId.load(expectGlobalId(id, 'Event'));
+    },
+    events: async (_root, { first, after }, context) => {
+      requireViewer(context);
+      const size = checkFirst(first, context.config.maxPageSize, 20);
+      const position = after ? toCreatedAtPosition(context.cursors.decode(after, EVENTS_CONNECTION)) : null;
+      const rows = await context.loaders.event.page.load({ after: position, limit: size + 1 });
+      return toConnection(rows, {
+        first: size,
+        after,
+        cursorOf: (row) => context.cursors.encode(EVENTS_CONNECTION, createdAtPositionOf(row)),
+        totalCount: () => context.loaders.event.count.load('all'),
+      });
+    },
+  },
+  Event: {
+    id: (row) => toGlobalId('Event', row.id),
+    organizer: (row, _args, context) =>
+      row.organizerId == null ? null : context.loaders.clinician.byId.load(row.organizerId),
+    schedules: (row, { date }, context) => context.loaders.schedule.byEvent.load({ eventId: row.id, date: date ?? null }),
+    participants: async (row, { first, after }, context) => {
+      const viewer = requireViewer(context);
+      const size = checkFirst(first, context.config.maxPageSize, 20);
+      const connection = participantsConnectionName(row.id);
+      const afterPatientId = after ? toPatientIdPosition(context.cursors.decode(after, connection)) : null;
+      // A patient sees only themselves among the participants.
+      const onlyPatientId = viewer.role === 'patient' ? viewer.patientId : null;
+      const patientIds = await context.loaders.selection.participantPage.load({
+        eventId: row.id,
+        afterPatientId,
+        onlyPatientId,
+        limit: size + 1,
+      });
+      const patients = await context.loaders.patient.byId.loadMany(patientIds);
+      const rows = patients.filter((patient): patient is PatientRow => patient != null && !(patient instanceof Error));
+      return toConnection(rows, {
+        first: size,
+        after,
+        cursorOf: (patient) => context.cursors.encode(connection, [patient.id]),
+        totalCount: async () =>
+          onlyPatientId == null
+            ? context.loaders.selection.participantCount.load(row.id)
+            : (
+                await context.loaders.selection.participantPage.load({
+                  eventId: row.id,
+                  afterPatientId: null,
+                  onlyPatientId,
+                  limit: 1,
+                })
+              ).length,
+      });
+    },
+    participantCount: (row, _args, context) => context.loaders.selection.participantCount.load(row.id),
+  },
+  EventConnection: connectionResolvers,
+  EventEdge: {},
+};

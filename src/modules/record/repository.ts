@@ -1,0 +1,71 @@
+/**
+ * SQL for medical records: by id, the first page of every patient's records in
+ * one statement (ROW_NUMBER per patient, no LATERAL, so MySQL 8 and MariaDB
+ * both run it) and record counts per patient.
+ */
+import { and, asc, count, eq, getTableColumns, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { medicalRecords } from '../../../drizzle/schema.js';
+import type { Db } from '../../db/client.js';
+import { afterCreatedAt, type CreatedAtPosition } from '../keyset.js';
+
+export type RecordRow = typeof medicalRecords.$inferSelect;
+export type RecordStatusValue = RecordRow['status'];
+
+function perPatientConditions(patientIds: readonly number[], status: RecordStatusValue | null): SQL[] {
+  const conditions = [inArray(medicalRecords.patientId, [...patientIds])];
+  if (status) conditions.push(eq(medicalRecords.status, status));
+  return conditions;
+}
+
+export function recordRepository(db: Db) {
+  return {
+    findByIds(ids: readonly number[]): Promise<RecordRow[]> {
+      return db
+        .select()
+        .from(medicalRecords)
+        .where(inArray(medicalRecords.id, [...ids]));
+    },
+
+    /**
+     * For each patient, up to `limit` records newest first (strictly after
+     * `after` when given), in one statement. Rows come grouped by patient.
+     */
+    async pagesByPatient(
+      patientIds: readonly number[],
+      options: { status: RecordStatusValue | null; after: CreatedAtPosition | null; limit: number },
+    ): Promise<RecordRow[]> {
+      const conditions = perPatientConditions(patientIds, options.status);
+      if (options.after) conditions.push(afterCreatedAt(medicalRecords.createdAt, medicalRecords.id, options.after));
+      const ranked = db
+        .select({
+          ...getTableColumns(medicalRecords),
+          rowNumber: sql<number>`row_number() over (partition by ${medicalRecords.patientId} order by ${medicalRecords.createdAt} desc, ${medicalRecords.id} desc)`.as(
+            'row_number',
+          ),
+        })
+        .from(medicalRecords)
+        .where(and(...conditions))
+        .as('ranked');
+      const rows = await db
+        .select()
+        .from(ranked)
+        .where(lte(ranked.rowNumber, options.limit))
+        .orderBy(asc(ranked.patientId), asc(ranked.rowNumber));
+      return rows.map(({ rowNumber: _rowNumber, ...row }) => row);
+    },
+
+    /** Record counts per patient (patients without records are absent). */
+    countsByPatient(
+      patientIds: readonly number[],
+      status: RecordStatusValue | null,
+    ): Promise<{ patientId: number; total: number }[]> {
+      return db
+        .select({ patientId: medicalRecords.patientId, total: count() })
+        .from(medicalRecords)
+        .where(and(...perPatientConditions(patientIds, status)))
+        .groupBy(medicalRecords.patientId);
+    },
+  };
+}
+
+export type RecordRepository = ReturnType<typeof recordRepository>;

@@ -1,0 +1,70 @@
+/**
+ * useErrorMasking: what leaves the server when something fails.
+ *
+ * Errors made with `gatewayError` (src/errors.ts) and Apollo's own request
+ * errors pass through unchanged. Anything else (a SQL error, a bug, a null in
+ * a non-null field) reaches the client as `INTERNAL_SERVER_ERROR` with a
+ * generic message and the request id, and is logged in full with that id.
+ * Invalid literal scalars in a document (`bornAfter: "yesterday"`) are
+ * reported as BAD_USER_INPUT, like invalid variables.
+ *
+ * Options: `logger` (required). No defaults to tune: masking is always on,
+ * in development too, because error text can carry SQL or row data.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import type { GatewayContext } from '../context.js';
+import { isGatewayErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Codes Apollo Server itself raises for malformed requests; they describe the request, not the server. */
+const APOLLO_REQUEST_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+const INVALID_LITERAL = /^(Expected value of type|.* cannot represent)/;
+
+function isExpected(code: unknown): boolean {
+  return (isGatewayErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') || APOLLO_REQUEST_CODES.has(String(code));
+}
+
+export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (code === 'GRAPHQL_VALIDATION_FAILED' && INVALID_LITERAL.test(formatted.message)) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
+  }
+  if (isExpected(code)) return formatted;
+  return {
+    message: 'Internal server error. The request id in the logs has the details.',
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}
+
+export function useErrorMasking(logger: Logger): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, request }) {
+          for (const error of errors) {
+            if (isExpected(error.extensions?.code)) continue;
+            logger.error(
+              {
+                requestId: contextValue.requestId,
+                operationName: request.operationName,
+                path: error.path,
+                err: error.originalError ?? error,
+              },
+              'unexpected error while executing an operation',
+            );
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The HTTP server: Express 5 with Apollo Server 5 on /graphql, and the
+ * operational endpoints /healthz, /readyz and /metrics. Owns request ids,
+ * per-request SQL traces, body limits and graceful shutdown.
+ *
+ * Example:
+ *   const gateway = await createGateway({ config, database, logger });
+ *   const { url } = await gateway.listen();
+ *   ...
+ *   await gateway.shutdown(); // readiness 503, in-flight requests finish, pool closed
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import type { Config } from './config.js';
+import { createContextFactory, type ContextFactory, type GatewayContext } from './context.js';
+import type { Database } from './db/client.js';
+import { newSqlTrace, totalStatements, withSqlTrace } from './db/sql-counter.js';
+import type { Logger } from './logger.js';
+import { resolvers } from './modules/resolvers.js';
+import { formatError, useErrorMasking } from './plugins/errors.js';
+import { useIntrospectionAuth } from './plugins/introspection-auth.js';
+import { useSqlCountHeader } from './plugins/sql-count.js';
+import { loadTypeDefs } from './schema.js';
+
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly database: Database;
+  readonly logger: Logger;
+}
+
+export interface Gateway {
+  readonly apollo: ApolloServer<GatewayContext>;
+  readonly httpServer: http.Server;
+  readonly createContext: ContextFactory;
+  listen(): Promise<{ url: string; port: number }>;
+  /** Readiness turns 503 at once; in-flight requests get the grace period; then the pool closes. */
+  shutdown(): Promise<void>;
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export async function createGateway({ config, database, logger }: GatewayOptions): Promise<Gateway> {
+  const production = config.nodeEnv === 'production';
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  let shuttingDown = false;
+
+  const apollo = new ApolloServer<GatewayContext>({
+    typeDefs: loadTypeDefs(),
+    resolvers: resolvers as never,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    formatError,
+    csrfPrevention: true,
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      useIntrospectionAuth(),
+      useErrorMasking(logger),
+      useSqlCountHeader({ enabled: !production }),
+    ],
+  });
+  await apollo.start();
+  const createContext = createContextFactory(database.db, config);
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  new Counter({
+    name: 'gateway_sql_statements_total',
+    help: 'SQL statements sent to MySQL by this process.',
+    registers: [metrics],
+    collect() {
+      this.reset();
+      this.inc(totalStatements());
+    },
+  });
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    if (shuttingDown) {
+      res.status(503).json({ status: 'shutting down' });
+      return;
+    }
+    try {
+      await Promise.race([
+        database.pool.query('SELECT 1'),
+        new Promise((_resolve, reject) =>
+          setTimeout(() => reject(new Error('MySQL did not answer in time')), config.readinessTimeoutMs).unref(),
+        ),
+      ]);
+      res.json({ status: 'ready' });
+    } catch (error) {
+      res.status(503).json({ status: 'unavailable', reason: (error as Error).message });
+    }
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+
+  app.use(
+    '/graphql',
+    // Each request gets its own SQL trace, read by the x-sql-statements header and the tests.
+    (_req, _res, next) => withSqlTrace(newSqlTrace(), next),
+    express.json({ limit: config.bodyLimitBytes }),
+    expressMiddleware(apollo, {
+      context: ({ req }) => createContext({ authorization: req.headers.authorization, requestId: String(req.id) }),
+    }),
+  );
+
+  const handleBodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = error.status === 413 ? 413 : error.status && error.status < 500 ? error.status : 500;
+    const message =
+      status === 413
+        ? `The request body is larger than ${config.bodyLimitBytes} bytes.`
+        : status === 400
+          ? 'The request body is not valid JSON.'
+          : 'Internal server error.';
+    if (status >= 500) req.log.error({ err: error }, 'request failed outside GraphQL');
+    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  };
+  app.use(handleBodyErrors);
+
+  return {
+    apollo,
+    httpServer,
+    createContext,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          const { port } = httpServer.address() as AddressInfo;
+          resolve({ url: `http://${config.host}:${port}/graphql`, port });
+        });
+      }),
+    shutdown: async () => {
+      shuttingDown = true;
+      await apollo.stop();
+      await database.close();
+    },
+  };
+}

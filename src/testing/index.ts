@@ -1,0 +1,138 @@
+/**
+ * Test kit for resolver tests that count SQL: a gateway on a throw-away
+ * database, and `run`, which executes one operation through the full Apollo
+ * pipeline and reports how many SQL statements it sent (counted at the mysql2
+ * driver, not by the ORM).
+ *
+ * Example (Vitest):
+ *   const gateway = await createTestGateway({ name: 'patients' });
+ *   afterAll(() => gateway.close());
+ *
+ *   const { data, errors, sqlCount } = await gateway.run(
+ *     'query ($n: Int) { patients(first: $n) { nodes { name recordCount } } }',
+ *     { n: 20 },
+ *     { as: 'clinician' },
+ *   );
+ *   expect(errors).toBeUndefined();
+ *   expect(sqlCount).toBe(2); // the page, then every recordCount in one statement
+ *
+ * `as` picks the caller: 'admin' (default), 'clinician', { patientId } for a
+ * patient token, a raw `authorization` header value, or null for no token.
+ */
+import { randomBytes } from 'node:crypto';
+import type { GraphQLFormattedError } from 'graphql';
+import { signToken, type TokenClaims } from '../auth/token.js';
+import { loadConfig, type Config } from '../config.js';
+import { connectDatabase, migrateDatabase, type Database } from '../db/client.js';
+import { newSqlTrace, withSqlTrace, type SqlStatement } from '../db/sql-counter.js';
+import { createLogger } from '../logger.js';
+import { toGlobalId } from '../relay/global-id.js';
+import { createGateway, type Gateway } from '../server.js';
+
+export type Caller =
+  | 'admin'
+  | 'clinician'
+  | { readonly patientId: number }
+  | { readonly clinicianId: number }
+  | { readonly authorization: string }
+  | null;
+
+export interface RunOptions {
+  /** Who calls (default 'admin'). */
+  readonly as?: Caller;
+  /** Keep the SQL text of every statement in `statements` (default false). */
+  readonly captureStatements?: boolean;
+}
+
+export interface RunResult<TData = Record<string, any>> {
+  readonly data: TData | null | undefined;
+  readonly errors: readonly GraphQLFormattedError[] | undefined;
+  /** SQL statements the operation sent to MySQL. */
+  readonly sqlCount: number;
+  /** The statements, when `captureStatements` was set. */
+  readonly statements: readonly SqlStatement[];
+}
+
+export interface TestGateway {
+  readonly config: Config;
+  readonly database: Database;
+  readonly gateway: Gateway;
+  /** The database URL of the throw-away database (for a second connection). */
+  readonly databaseUrl: string;
+  run<TData = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: RunOptions,
+  ): Promise<RunResult<TData>>;
+  /** The Authorization header value for a caller, as a client would send it. */
+  authorizationFor(caller: Caller): Promise<string | undefined>;
+  /** Stops the gateway and drops the throw-away database. */
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  /** Part of the database name, to recognise leftovers (default 'test'). */
+  readonly name?: string;
+  /** MySQL server to create the database on (default TEST_DATABASE_SERVER or mysql://root@127.0.0.1:3306). */
+  readonly serverUrl?: string;
+  /** Extra settings, as environment variables (e.g. { MAX_PAGE_SIZE: '50' }). */
+  readonly env?: Record<string, string>;
+}
+
+export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const server = options.serverUrl ?? process.env.TEST_DATABASE_SERVER ?? 'mysql://root@127.0.0.1:3306';
+  const name = `gw_test_${(options.name ?? 'test').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = `${server.replace(/\/$/, '')}/${name}`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...options.env,
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+  });
+  const database = await connectDatabase(databaseUrl, { poolSize: config.dbPoolSize });
+  await migrateDatabase(database);
+  const gateway = await createGateway({ config, database, logger: createLogger(config.logLevel) });
+
+  const authorizationFor = async (caller: Caller): Promise<string | undefined> => {
+    if (caller === null) return undefined;
+    if (typeof caller === 'object' && 'authorization' in caller) return caller.authorization;
+    const claims: TokenClaims =
+      caller === 'admin'
+        ? { role: 'admin', sub: 'test-admin' }
+        : caller === 'clinician'
+          ? { role: 'clinician', sub: toGlobalId('Clinician', 1) }
+          : 'clinicianId' in caller
+            ? { role: 'clinician', sub: toGlobalId('Clinician', caller.clinicianId) }
+            : { role: 'patient', sub: `test-patient-${caller.patientId}`, patientId: toGlobalId('Patient', caller.patientId) };
+    return `Bearer ${await signToken(claims, config.jwtSecret, 3600)}`;
+  };
+
+  return {
+    config,
+    database,
+    gateway,
+    databaseUrl,
+    authorizationFor,
+    async run<TData>(query: string, variables?: Record<string, unknown>, runOptions: RunOptions = {}) {
+      const authorization = await authorizationFor(runOptions.as === undefined ? 'admin' : runOptions.as);
+      const contextValue = await gateway.createContext({ authorization });
+      const trace = newSqlTrace({ capture: runOptions.captureStatements ?? false });
+      const response = await withSqlTrace(trace, () =>
+        gateway.apollo.executeOperation({ query, ...(variables ? { variables } : {}) }, { contextValue }),
+      );
+      if (response.body.kind !== 'single') throw new Error('run() expects a single (non-incremental) result.');
+      const { data, errors } = response.body.singleResult;
+      return { data: data as TData | null | undefined, errors, sqlCount: trace.count, statements: trace.statements ?? [] };
+    },
+    async close() {
+      const dropper = await connectDatabase(databaseUrl, { poolSize: 1 });
+      await gateway.shutdown();
+      try {
+        await dropper.pool.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      } finally {
+        await dropper.close();
+      }
+    },
+  };
+}
