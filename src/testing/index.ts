@@ -122,8 +122,12 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
         gateway.apollo.executeOperation({ query, ...(variables ? { variables } : {}) }, { contextValue }),
       );
       if (response.body.kind !== 'single') throw new Error('run() expects a single (non-incremental) result.');
-      const { data, errors } = response.body.singleResult;
-      return { data: data as TData | null | undefined, errors, sqlCount: trace.count, statements: trace.statements ?? [] };
+      // The JSON round trip gives the data exactly as a client receives it (DateTime as ISO strings).
+      const { data, errors } = JSON.parse(JSON.stringify(response.body.singleResult)) as {
+        data?: TData | null;
+        errors?: GraphQLFormattedError[];
+      };
+      return { data, errors, sqlCount: trace.count, statements: trace.statements ?? [] };
     },
     async close() {
       const dropper = await connectDatabase(databaseUrl, { poolSize: 1 });

@@ -118,7 +118,8 @@ export async function insertEvent(
   for (let day = 0; day < event.days; day += 1) {
     const date = new Date(first + day * 86_400_000);
     for (let slot = 0; slot < event.slotsPerDay; slot += 1) {
-      const minutes = 7 * 60 + slot * 15;
+      // 15-minute slots from 07:00; denser days use 5-minute slots so they stay within the day.
+      const minutes = 7 * 60 + slot * (event.slotsPerDay > 48 ? 5 : 15);
       const time = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}:00`;
       slots.push([eventId, date.toISOString().slice(0, 10), weekdays[date.getUTCDay()], time]);
     }

@@ -1,0 +1,119 @@
+/**
+ * The DataLoader contract of every domain loader: values in key order, null
+ * for missing keys, IN-lists chunked at DB_IN_CHUNK_SIZE keys per statement,
+ * and an error for one group of keys never failing its siblings.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSqlTrace, withSqlTrace } from '../src/db/sql-counter.js';
+import { perGroup } from '../src/modules/batching.js';
+import { createLoaders } from '../src/modules/loaders.js';
+import { toGlobalId } from '../src/relay/global-id.js';
+import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import { insertEvent, insertPatients, insertRecords, insertSelections, manyPatients } from './support/fixtures.js';
+
+let gw: TestGateway;
+let patientIds: number[];
+
+beforeAll(async () => {
+  gw = await createTestGateway({ name: 'loaders' });
+  patientIds = await insertPatients(gw.database.pool, manyPatients(1500));
+  await insertRecords(
+    gw.database.pool,
+    patientIds.slice(0, 3).flatMap((patientId) => [{ patientId }, { patientId }]),
+  );
+});
+
+afterAll(async () => {
+  await gw?.close();
+});
+
+async function counted<T>(work: () => Promise<T>): Promise<{ value: T; sqlCount: number }> {
+  const trace = newSqlTrace();
+  const value = await withSqlTrace(trace, work);
+  return { value, sqlCount: trace.count };
+}
+
+describe('by-id loaders', () => {
+  it('return rows in key order with null for missing keys, one statement', async () => {
+    const loaders = createLoaders(gw.database.db, 1000);
+    const keys = [patientIds[2]!, 9_999_999, patientIds[0]!, patientIds[1]!];
+    const { value, sqlCount } = await counted(() => loaders.patient.byId.loadMany(keys));
+    expect(value.map((row) => (row && !(row instanceof Error) ? row.id : row))).toEqual([
+      patientIds[2],
+      null,
+      patientIds[0],
+      patientIds[1],
+    ]);
+    expect(sqlCount).toBe(1);
+  });
+
+  it('chunk 1,500 keys into two IN-lists of at most 1,000', async () => {
+    const loaders = createLoaders(gw.database.db, 1000);
+    const { value, sqlCount } = await counted(() => loaders.patient.byId.loadMany(patientIds));
+    expect(value).toHaveLength(1500);
+    expect(value.every((row, index) => row !== null && !(row instanceof Error) && row.id === patientIds[index])).toBe(true);
+    expect(sqlCount).toBe(2);
+  });
+
+  it('dedupe repeated keys and serve them from the request cache', async () => {
+    const loaders = createLoaders(gw.database.db, 1000);
+    const first = await counted(() => loaders.patient.byId.loadMany([patientIds[0]!, patientIds[0]!, patientIds[1]!]));
+    expect(first.sqlCount).toBe(1);
+    const again = await counted(() => loaders.patient.byId.load(patientIds[0]!));
+    expect(again.value?.id).toBe(patientIds[0]);
+    expect(again.sqlCount).toBe(0);
+  });
+});
+
+describe('grouped loaders', () => {
+  it('fail only the keys of the group whose statement failed', async () => {
+    const loaders = createLoaders(gw.database.db, 1000);
+    const good = { patientId: patientIds[0]!, status: null, after: null, limit: 5 };
+    // An invalid instant cannot be sent to MySQL: that group's statement fails before it is sent.
+    const broken = { patientId: patientIds[1]!, status: null, after: { createdAt: new Date(Number.NaN), id: 1 }, limit: 5 };
+    const { value } = await counted(() => loaders.record.pageByPatient.loadMany([good, broken]));
+    expect(Array.isArray(value[0])).toBe(true);
+    expect((value[0] as unknown[]).length).toBe(2);
+    expect(value[1]).toBeInstanceOf(Error);
+  });
+
+  it('perGroup keeps key order across groups', async () => {
+    const results = await perGroup(
+      ['a1', 'b1', 'a2', 'c1'],
+      (key) => key[0]!,
+      async (keys) => {
+        if (keys[0] === 'c1') throw new Error('group c failed');
+        return keys.map((key) => key.toUpperCase());
+      },
+    );
+    expect(results.slice(0, 3)).toEqual(['A1', 'B1', 'A2']);
+    expect(results[3]).toBeInstanceOf(Error);
+  });
+});
+
+describe('chunk size setting', () => {
+  it('DB_IN_CHUNK_SIZE bounds the keys of every IN-list of an operation', async () => {
+    const small = await createTestGateway({ name: 'chunks', env: { DB_IN_CHUNK_SIZE: '2' } });
+    try {
+      const pool = small.database.pool;
+      const patients = await insertPatients(pool, manyPatients(3));
+      const { eventId, scheduleIds } = await insertEvent(pool, { title: 'Chunked', days: 1, slotsPerDay: 5 });
+      await insertSelections(
+        pool,
+        scheduleIds.map((scheduleId, index) => ({ patientId: patients[index % 3]!, scheduleId, eventId })),
+      );
+      const result = await small.run(
+        `query ($id: ID!) { event(id: $id) { schedules { selections { patient { name } } } } }`,
+        { id: toGlobalId('Event', eventId) },
+        { captureStatements: true },
+      );
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.event.schedules.flatMap((slot: any) => slot.selections)).toHaveLength(5);
+      // event 1, schedules 1, selections of 5 schedules in ceil(5/2) = 3, patients of 3 in ceil(3/2) = 2
+      expect(result.sqlCount).toBe(7);
+      for (const statement of result.statements) expect(statement.params.length).toBeLessThanOrEqual(2);
+    } finally {
+      await small.close();
+    }
+  });
+});
