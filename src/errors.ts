@@ -35,6 +35,7 @@ export function isGatewayErrorCode(code: unknown): code is ErrorCode {
 export function gatewayError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   const status = HTTP_STATUS_BY_CODE[code];
   return new GraphQLError(message, {
-    extensions: { ...extensions, code, ...(status === 200 ? {} : { http: { status } }) },
+    // Apollo strips `http` before responding; without it an error thrown before execution would be a 500.
+    extensions: { ...extensions, code, http: { status } },
   });
 }

@@ -57,6 +57,7 @@ export async function createGateway({ config, database, logger }: GatewayOptions
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
   let shuttingDown = false;
+  let stopped: Promise<void> | undefined;
 
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),
@@ -65,6 +66,8 @@ export async function createGateway({ config, database, logger }: GatewayOptions
     includeStacktraceInErrorResponses: false,
     formatError,
     csrfPrevention: true,
+    // src/main.ts owns SIGTERM/SIGINT: readiness first, then this server's stop, then the pool.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
@@ -164,10 +167,11 @@ export async function createGateway({ config, database, logger }: GatewayOptions
           resolve({ url: `http://${config.host}:${port}/graphql`, port });
         });
       }),
-    shutdown: async () => {
-      shuttingDown = true;
-      await apollo.stop();
-      await database.close();
-    },
+    shutdown: () =>
+      (stopped ??= (async () => {
+        shuttingDown = true;
+        await apollo.stop();
+        await database.close();
+      })()),
   };
 }

@@ -111,11 +111,12 @@ afterAll(async () => {
 });
 
 async function allPatientPositions(): Promise<Position[]> {
-  const [rows] = await otherClient.query<mysql.RowDataPacket[]>(
-    'SELECT id, created_at FROM patients',
-  );
-  // DATETIME(3) in UTC, read as a string: 'YYYY-MM-DD HH:MM:SS.mmm'.
-  return rows.map((row) => ({ id: Number(row.id), createdAt: Date.parse(`${String(row.created_at).replace(' ', 'T')}Z`) }));
+  const [rows] = await otherClient.query<mysql.RowDataPacket[]>('SELECT id, created_at FROM patients');
+  // DATETIME(3) holds UTC; read as a string 'YYYY-MM-DD HH:MM:SS.mmm'.
+  return rows.map((row) => ({
+    id: Number(row.id),
+    createdAt: Date.parse(`${String(row.created_at).replace(' ', 'T')}Z`),
+  }));
 }
 
 /** Inserts patients at the given instants through the other connection; returns their positions. */
@@ -155,28 +156,21 @@ describe('walking every page of patients while another client inserts', () => {
       // Between two page reads, another client inserts rows on both sides of the cursor.
       const cursor = positionOf(connection.edges[connection.edges.length - 1] as PatientEdge);
       const stillToWalk = startOrder.filter((position) => comesBefore(cursor, position));
-      const newRows = [
+      const instants = [
         // Five newer than everything (created "now").
         ...Array.from({ length: 5 }, () => (newerThanEverything += SECOND)),
         // Inside the range already walked: between the cursor's instant and the next newer one.
         cursor.createdAt + SECOND / 2,
-        // Same instant as the cursor's row but a higher id: sorts just before the cursor, already walked.
+        // The cursor's own instant with a higher id: sorts just before the cursor, already walked.
         cursor.createdAt,
       ];
-      const before = await insertPatientsAt(newRows, `Inserted before page ${pageNumber + 1}`);
-      insertedBeforeCursor.push(...before);
       if (stillToWalk.length > 0) {
         const ahead = stillToWalk[Math.min(50, stillToWalk.length - 1)] as Position;
-        const afterRows = await insertPatientsAt(
-          [
-            // Strictly older than the cursor: still to walk.
-            cursor.createdAt - SECOND / 2,
-            // Ties with an existing row still to walk (higher id, so just before it).
-            ahead.createdAt,
-          ],
-          `Inserted after page ${pageNumber}`,
-        );
-        insertedAfterCursor.push(...afterRows.filter((position) => comesBefore(cursor, position)));
+        // Inside the range still to walk: just older than the cursor, and tied with a row further on.
+        instants.push(cursor.createdAt - SECOND / 2, ahead.createdAt);
+      }
+      for (const position of await insertPatientsAt(instants, `Inserted after page ${pageNumber}`)) {
+        (comesBefore(cursor, position) ? insertedAfterCursor : insertedBeforeCursor).push(position);
       }
     }
 
@@ -193,21 +187,14 @@ describe('walking every page of patients while another client inserts', () => {
     const seenIdSet = new Set(seenIds);
     const skipped = atStart.filter((position) => !seenIdSet.has(position.id));
     expect(skipped, 'every patient that existed at the start was seen').toEqual([]);
-    for (let index = 1; index < seen.length; index += 1) {
-      const previous = seen[index - 1] as Position;
-      const current = seen[index] as Position;
-      expect(comesBefore(previous, current), `item ${index} follows item ${index - 1} in (createdAt DESC, id DESC)`).toBe(
-        true,
-      );
-    }
+    const outOfOrder = seen.filter((position, index) => index > 0 && !comesBefore(seen[index - 1] as Position, position));
+    expect(outOfOrder, 'every item follows the previous one in (createdAt DESC, id DESC)').toEqual([]);
     const wronglySeen = insertedBeforeCursor.filter((position) => seenIdSet.has(position.id));
     expect(wronglySeen, 'rows inserted before the cursor never show up').toEqual([]);
     // Keyset continues strictly after the cursor, so rows inserted there are met later, in order.
     expect(seen).toEqual(newestFirst([...atStart, ...insertedAfterCursor]));
 
-    expect(new Set(sqlCounts), 'every page is exactly one statement (no count unless totalCount is selected)').toEqual(
-      new Set([1]),
-    );
+    expect(new Set(sqlCounts), 'every page is one statement (no count: totalCount is not selected)').toEqual(new Set([1]));
     expect(pageInfos[0]?.hasPreviousPage, 'the first page has nothing before it').toBe(false);
     expect(pageInfos.slice(1).every((info) => info.hasPreviousPage)).toBe(true);
     expect(pageInfos.slice(0, -1).every((info) => info.hasNextPage)).toBe(true);
@@ -223,7 +210,11 @@ describe('walking every page of patients while another client inserts', () => {
       const previous = pages[index] as PatientEdge[];
       const lastOfPrevious = previous[previous.length - 1];
       const firstOfThis = edges[0];
-      return lastOfPrevious && firstOfThis && positionOf(lastOfPrevious).createdAt === positionOf(firstOfThis).createdAt;
+      return (
+        lastOfPrevious !== undefined &&
+        firstOfThis !== undefined &&
+        positionOf(lastOfPrevious).createdAt === positionOf(firstOfThis).createdAt
+      );
     });
     expect(boundariesInsideTies.length).toBeGreaterThan(0);
   });

@@ -55,7 +55,9 @@ async function count(database: Database, sql: string): Promise<number> {
 /** Every row of the six tables, in id order, as JSON: equal snapshots mean identical data. */
 async function snapshot(database: Database): Promise<Record<string, string>> {
   const tables: Record<string, string> = {};
-  for (const table of TABLES) tables[table] = JSON.stringify(await rows(database, `SELECT * FROM ${table} ORDER BY id`));
+  for (const table of TABLES) {
+    tables[table] = JSON.stringify(await rows(database, `SELECT * FROM ${table} ORDER BY id`));
+  }
   return tables;
 }
 
@@ -141,7 +143,9 @@ describe('seedDatabase', () => {
         'SELECT COUNT(*) FROM selections s JOIN schedules sc ON sc.id = s.schedule_id WHERE sc.event_id <> s.event_id',
       ),
     ).toBe(0);
-    expect(await count(first, 'SELECT COUNT(*) FROM selections s LEFT JOIN schedules sc ON sc.id = s.schedule_id WHERE sc.id IS NULL')).toBe(0);
+    const orphans =
+      'SELECT COUNT(*) FROM selections s LEFT JOIN schedules sc ON sc.id = s.schedule_id WHERE sc.id IS NULL';
+    expect(await count(first, orphans)).toBe(0);
   });
 
   it('has each of the first participants pick min(picks, slots) distinct slots per event', async () => {
@@ -185,7 +189,10 @@ describe('seedDatabase', () => {
     const summary = await seedDatabase(second.pool, ONE_TIME);
     expect(summary.schedules).toBe(336);
     expect(summary.selections).toBe(5000);
-    const perDay = await rows(second, 'SELECT date, COUNT(*) AS slots, MIN(time) AS first, MAX(time) AS last FROM schedules GROUP BY date');
+    const perDay = await rows(
+      second,
+      'SELECT date, COUNT(*) AS slots, MIN(time) AS first, MAX(time) AS last FROM schedules GROUP BY date',
+    );
     expect(perDay).toHaveLength(7);
     for (const day of perDay) {
       expect(Number(day.slots)).toBe(48);

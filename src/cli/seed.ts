@@ -14,7 +14,7 @@ const USAGE = `usage: npm run db:seed -- [--patients N] [--records-per-patient R
   --patients N             patients to insert (${DEMO_SEED.patients})
   --records-per-patient R  medical records per patient, at most 999 (${DEMO_SEED.recordsPerPatient})
   --events E               events to insert (${DEMO_SEED.events})
-  --slots S                time slots per event over 7 days, 15 minutes apart from 07:00, at most 336 (${DEMO_SEED.slots})
+  --slots S                time slots per event: 7 days, every 15 minutes from 07:00, at most 336 (${DEMO_SEED.slots})
   --participants P         first P patients by id pick slots in every event (${DEMO_SEED.participants})
   --picks K                distinct slots each participant picks per event (${DEMO_SEED.picks})
   --clinicians C           clinicians to insert (${DEMO_SEED.clinicians})

@@ -50,6 +50,16 @@ export function useErrorMasking(logger: Logger): ApolloServerPlugin<GatewayConte
   return {
     async requestDidStart() {
       return {
+        async willSendResponse({ errors, response }) {
+          // A bad literal is bad user input (200 in the contract), not a malformed document (Apollo's 400).
+          const onlyBadLiterals =
+            errors !== undefined &&
+            errors.length > 0 &&
+            errors.every(
+              (error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && INVALID_LITERAL.test(error.message),
+            );
+          if (onlyBadLiterals) response.http.status = 200;
+        },
         async didEncounterErrors({ errors, contextValue, request }) {
           for (const error of errors) {
             if (isExpected(error.extensions?.code)) continue;

@@ -1,5 +1,5 @@
 /**
- * The deterministic bulk seeder: fills all six tables with synthetic clinics data for the demo (`npm start` on an
+ * The deterministic bulk seeder: fills all six tables with synthetic clinic data for the demo (`npm start` on an
  * empty database) and for benchmarks (`npm run db:seed`).
  *
  * Rows go out as multi-row INSERTs of a few thousand rows each: one statement per row would pay a round trip,
@@ -75,6 +75,7 @@ export const MAX_RECORDS_PER_PATIENT = 999;
 const BASE_INSTANT = Date.parse('2025-01-01T00:00:00.000Z');
 const FIRST_EVENT_DAY = Date.parse('2026-12-01T00:00:00.000Z');
 const SECOND = 1000;
+const SELECTION_SPACING_MS = 10;
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
 const FIRST_SLOT_MINUTE = 7 * 60;
@@ -202,13 +203,17 @@ export function validateSeedOptions(options: SeedOptions): void {
   const counts = ['patients', 'recordsPerPatient', 'events', 'slots', 'participants', 'picks', 'clinicians'] as const;
   for (const name of counts) {
     const value = options[name];
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be an integer >= 0, got ${value}.`);
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`${name} must be an integer >= 0, got ${value}.`);
+    }
   }
   if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
     throw new RangeError(`seed must be an integer from 0 to 4294967295, got ${options.seed}.`);
   }
   if (options.recordsPerPatient > MAX_RECORDS_PER_PATIENT) {
-    throw new RangeError(`recordsPerPatient must be at most ${MAX_RECORDS_PER_PATIENT}, got ${options.recordsPerPatient}.`);
+    throw new RangeError(
+      `recordsPerPatient must be at most ${MAX_RECORDS_PER_PATIENT}, got ${options.recordsPerPatient}.`,
+    );
   }
   if (options.slots > MAX_SLOTS) {
     throw new RangeError(`slots must be at most ${MAX_SLOTS} (7 days x 48 quarter hours), got ${options.slots}.`);
@@ -234,15 +239,20 @@ class BatchWriter {
 
   constructor(
     private readonly connection: PoolConnection,
-    private readonly onRowsWritten: (rows: number, phase: string) => void,
+    private readonly onRowsWritten: (rows: number, table: string) => void,
   ) {}
 
-  async insert(phase: string, table: string, columns: readonly string[], rows: unknown[][]): Promise<void> {
+  /** A buffer of rows for `table` that goes out every `rowsPerStatement` rows. */
+  table(table: string, columns: readonly string[], rowsPerStatement = ROWS_PER_STATEMENT): TableBatch {
+    return new TableBatch(this, table, columns, rowsPerStatement);
+  }
+
+  async insert(table: string, columns: readonly string[], rows: unknown[][]): Promise<void> {
     if (rows.length === 0) return;
     const previous = this.inFlight;
     const statement = this.connection
       .query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ?`, [rows])
-      .then(() => this.onRowsWritten(rows.length, phase));
+      .then(() => this.onRowsWritten(rows.length, table));
     // The rejection is observed by the next insert or flush; this keeps it from being reported as unhandled meanwhile.
     statement.catch(() => undefined);
     this.inFlight = statement;
@@ -253,6 +263,33 @@ class BatchWriter {
     const last = this.inFlight;
     this.inFlight = null;
     if (last) await last;
+  }
+}
+
+class TableBatch {
+  private rows: unknown[][] = [];
+
+  constructor(
+    private readonly writer: BatchWriter,
+    private readonly name: string,
+    private readonly columns: readonly string[],
+    private readonly rowsPerStatement: number,
+  ) {}
+
+  async add(row: unknown[]): Promise<void> {
+    this.rows.push(row);
+    if (this.rows.length >= this.rowsPerStatement) await this.send();
+  }
+
+  /** Sends the rows still buffered. */
+  async end(): Promise<void> {
+    await this.send();
+  }
+
+  private async send(): Promise<void> {
+    const rows = this.rows;
+    this.rows = [];
+    await this.writer.insert(this.name, this.columns, rows);
   }
 }
 
@@ -284,31 +321,30 @@ async function timelineStart(connection: PoolConnection): Promise<number> {
   return Math.max(BASE_INSTANT, Math.floor(latestMillis / SECOND) * SECOND + SECOND);
 }
 
-/** Fills the six tables as `options` describe; see SeedOptions. Sessions settings of the connection are restored. */
+/** Fills the six tables as `options` describe (see SeedOptions); the connection's session settings are restored. */
 export async function seedDatabase(pool: Pool, options: SeedOptions, onProgress?: SeedProgress): Promise<SeedSummary> {
   validateSeedOptions(options);
   const startedAt = performance.now();
-  const picksPerParticipant = Math.min(options.picks, options.slots);
   const summary: SeedSummary = {
     clinicians: options.clinicians,
     patients: options.patients,
     medicalRecords: options.patients * options.recordsPerPatient,
     events: options.events,
     schedules: options.events * options.slots,
-    selections: options.events * options.participants * picksPerParticipant,
+    selections: options.events * options.participants * Math.min(options.picks, options.slots),
     elapsedMs: 0,
   };
-  const total =
-    summary.clinicians + summary.patients + summary.medicalRecords + summary.events + summary.schedules + summary.selections;
+  const { clinicians, patients, medicalRecords, events, schedules, selections } = summary;
+  const total = clinicians + patients + medicalRecords + events + schedules + selections;
   let done = 0;
   onProgress?.(0, total, 'clinicians');
 
   const connection = await pool.getConnection();
   try {
-    // The rows are consistent by construction, so the per-row key lookups are skipped (about a fifth of the time of
-    // 1,000,000 records here); TRUNCATE of a referenced table also needs foreign_key_checks off.
+    // The rows are consistent by construction, so the per-row foreign and unique key lookups are skipped;
+    // TRUNCATE of a table that a foreign key references also needs foreign_key_checks off.
     await connection.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
-    if (summary.selections > 0) {
+    if (selections > 0) {
       const existingPatients = options.reset ? 0 : await queryNumber(connection, 'SELECT COUNT(*) FROM patients');
       if (existingPatients + options.patients < options.participants) {
         throw new RangeError(
@@ -320,34 +356,36 @@ export async function seedDatabase(pool: Pool, options: SeedOptions, onProgress?
     if (options.reset) {
       for (const table of TABLES) await connection.query(`TRUNCATE TABLE ${table}`);
     }
-    const writer = new BatchWriter(connection, (rows, phase) => {
+    const writer = new BatchWriter(connection, (rows, table) => {
       done += rows;
-      onProgress?.(done, total, phase);
+      onProgress?.(done, total, table);
     });
     const start = await timelineStart(connection);
     const nextId = async (table: string) => (await queryNumber(connection, `SELECT MAX(id) FROM ${table}`)) + 1;
 
-    const firstClinicianId = await nextId('clinicians');
-    await insertClinicians(writer, options, firstClinicianId, start);
+    await insertClinicians(writer, options, await nextId('clinicians'), start);
     await writer.flush();
     const clinicianIds = await queryIds(connection, 'SELECT id FROM clinicians ORDER BY id LIMIT 10000', []);
 
     const firstPatientId = await nextId('patients');
     await insertPatients(writer, options, firstPatientId, start);
-    await insertRecords(writer, options, firstPatientId, await nextId('medical_records'), clinicianIds, start);
+    const firstRecordId = await nextId('medical_records');
+    await insertRecords(writer, options, { firstPatientId, firstRecordId }, clinicianIds, start);
     await writer.flush();
 
     const firstEventId = await nextId('events');
-    await insertEvents(writer, options, firstEventId, clinicianIds, start);
     const firstScheduleId = await nextId('schedules');
+    await insertEvents(writer, options, firstEventId, clinicianIds, start);
     await insertSchedules(writer, options, firstEventId, firstScheduleId);
     await writer.flush();
 
-    if (summary.selections > 0) {
+    if (selections > 0) {
       const participantIds = await queryIds(connection, 'SELECT id FROM patients ORDER BY id LIMIT ?', [
         options.participants,
       ]);
-      await insertSelections(writer, options, participantIds, firstEventId, firstScheduleId, await nextId('selections'), start);
+      const firstSelectionId = await nextId('selections');
+      const firstIds = { firstEventId, firstScheduleId, firstSelectionId };
+      await insertSelections(writer, options, participantIds, firstIds, start);
       await writer.flush();
     }
   } finally {
@@ -364,17 +402,15 @@ export async function seedDatabase(pool: Pool, options: SeedOptions, onProgress?
 }
 
 async function insertClinicians(writer: BatchWriter, options: SeedOptions, firstId: number, start: number) {
-  const rows: unknown[][] = [];
+  const batch = writer.table('clinicians', ['id', 'name', 'specialty', 'created_at']);
   for (let ordinal = 1; ordinal <= options.clinicians; ordinal += 1) {
     const id = firstId + ordinal - 1;
     const random = rowRandom(options.seed, SALT_CLINICIAN, id);
     const name = `Dr. ${pick(random, FIRST_NAMES)} ${pick(random, LAST_NAMES)}`;
     const specialty = random() < 0.1 ? null : pick(random, SPECIALTIES);
-    rows.push([id, name, specialty, sqlDateTime(start + ordinal * SECOND)]);
+    await batch.add([id, name, specialty, sqlDateTime(start + ordinal * SECOND)]);
   }
-  for (let offset = 0; offset < rows.length; offset += ROWS_PER_STATEMENT) {
-    await writer.insert('clinicians', 'clinicians', ['id', 'name', 'specialty', 'created_at'], rows.slice(offset, offset + ROWS_PER_STATEMENT));
-  }
+  await batch.end();
 }
 
 /** Patient `ordinal` (1-based within this seed) is created at start + ordinal seconds; its records follow in ms. */
@@ -384,7 +420,7 @@ function patientInstant(start: number, ordinal: number): number {
 
 async function insertPatients(writer: BatchWriter, options: SeedOptions, firstId: number, start: number) {
   const columns = ['id', 'name', 'email', 'birth_date', 'is_active', 'created_at', 'updated_at'];
-  let rows: unknown[][] = [];
+  const batch = writer.table('patients', columns);
   for (let ordinal = 1; ordinal <= options.patients; ordinal += 1) {
     const id = firstId + ordinal - 1;
     const random = rowRandom(options.seed, SALT_PATIENT, id);
@@ -394,46 +430,41 @@ async function insertPatients(writer: BatchWriter, options: SeedOptions, firstId
     const birthDate = sqlDate(BIRTH_FIRST_DAY + Math.floor(random() * BIRTH_DAYS) * DAY);
     const isActive = random() < 0.9 ? 1 : 0;
     const createdAt = sqlDateTime(patientInstant(start, ordinal));
-    rows.push([id, `${firstName} ${lastName}`, email, birthDate, isActive, createdAt, createdAt]);
-    if (rows.length === ROWS_PER_STATEMENT) {
-      await writer.insert('patients', 'patients', columns, rows);
-      rows = [];
-    }
+    await batch.add([id, `${firstName} ${lastName}`, email, birthDate, isActive, createdAt, createdAt]);
   }
-  await writer.insert('patients', 'patients', columns, rows);
+  await batch.end();
 }
 
 async function insertRecords(
   writer: BatchWriter,
   options: SeedOptions,
-  firstPatientId: number,
-  firstRecordId: number,
+  ids: { firstPatientId: number; firstRecordId: number },
   clinicianIds: readonly number[],
   start: number,
 ) {
-  const columns = ['id', 'patient_id', 'author_id', 'diagnosis', 'treatment', 'notes', 'status', 'created_at', 'updated_at'];
-  let rows: unknown[][] = [];
-  let recordId = firstRecordId;
+  const batch = writer.table(
+    'medical_records',
+    ['id', 'patient_id', 'author_id', 'diagnosis', 'treatment', 'notes', 'status', 'created_at', 'updated_at'],
+    RECORDS_PER_STATEMENT,
+  );
+  let recordId = ids.firstRecordId;
   for (let ordinal = 1; ordinal <= options.patients; ordinal += 1) {
-    const patientId = firstPatientId + ordinal - 1;
+    const patientId = ids.firstPatientId + ordinal - 1;
     const random = rowRandom(options.seed, SALT_RECORD, patientId);
     const patientCreatedAt = patientInstant(start, ordinal);
     for (let index = 1; index <= options.recordsPerPatient; index += 1) {
       const authorId = clinicianIds.length === 0 || random() < 0.1 ? null : pick(random, clinicianIds);
       const roll = random();
       const status = roll < 0.25 ? 'PENDING' : roll < 0.7 ? 'ACTIVE' : 'CLOSED';
+      const diagnosis = pick(random, DIAGNOSES);
       const treatment = random() < 0.05 ? null : pick(random, TREATMENTS);
       const notes = random() < 0.4 ? null : pick(random, NOTES);
       const createdAt = sqlDateTime(patientCreatedAt + index);
-      rows.push([recordId, patientId, authorId, pick(random, DIAGNOSES), treatment, notes, status, createdAt, createdAt]);
+      await batch.add([recordId, patientId, authorId, diagnosis, treatment, notes, status, createdAt, createdAt]);
       recordId += 1;
-      if (rows.length === RECORDS_PER_STATEMENT) {
-        await writer.insert('medical_records', 'medical_records', columns, rows);
-        rows = [];
-      }
     }
   }
-  await writer.insert('medical_records', 'medical_records', columns, rows);
+  await batch.end();
 }
 
 async function insertEvents(
@@ -443,44 +474,39 @@ async function insertEvents(
   clinicianIds: readonly number[],
   start: number,
 ) {
-  const rows: unknown[][] = [];
+  const batch = writer.table('events', ['id', 'title', 'description', 'organizer_id', 'created_at', 'updated_at']);
   for (let ordinal = 1; ordinal <= options.events; ordinal += 1) {
     const id = firstId + ordinal - 1;
     const random = rowRandom(options.seed, SALT_EVENT, id);
     const kind = EVENT_KINDS[(id - 1) % EVENT_KINDS.length] as string;
-    const firstDay = sqlDate(FIRST_EVENT_DAY + (id - 1) * WEEK);
+    const firstDay = sqlDate(eventFirstDay(id));
     const description = `${kind} for registered patients, seven days from ${firstDay}. Please pick your time slots.`;
     const organizerId = clinicianIds.length === 0 ? null : pick(random, clinicianIds);
     const createdAt = sqlDateTime(start + ordinal * SECOND);
-    rows.push([id, `${kind} ${id}`, description, organizerId, createdAt, createdAt]);
+    await batch.add([id, `${kind} ${id}`, description, organizerId, createdAt, createdAt]);
   }
-  const columns = ['id', 'title', 'description', 'organizer_id', 'created_at', 'updated_at'];
-  for (let offset = 0; offset < rows.length; offset += ROWS_PER_STATEMENT) {
-    await writer.insert('events', 'events', columns, rows.slice(offset, offset + ROWS_PER_STATEMENT));
-  }
+  await batch.end();
 }
 
 /** Event `id` runs for the 7 days starting 2026-12-01 + (id - 1) weeks, so appended events never overlap. */
-async function insertSchedules(writer: BatchWriter, options: SeedOptions, firstEventId: number, firstScheduleId: number) {
-  const columns = ['id', 'event_id', 'date', 'day', 'time'];
-  let rows: unknown[][] = [];
-  let scheduleId = firstScheduleId;
+function eventFirstDay(eventId: number): number {
+  return FIRST_EVENT_DAY + (eventId - 1) * WEEK;
+}
+
+async function insertSchedules(writer: BatchWriter, options: SeedOptions, firstEventId: number, firstId: number) {
+  const batch = writer.table('schedules', ['id', 'event_id', 'date', 'day', 'time']);
+  let scheduleId = firstId;
   for (let ordinal = 0; ordinal < options.events; ordinal += 1) {
     const eventId = firstEventId + ordinal;
-    const firstDay = FIRST_EVENT_DAY + (eventId - 1) * WEEK;
     for (let index = 0; index < options.slots; index += 1) {
       const { dayOffset, time } = slotOf(index, options.slots);
-      const day = firstDay + dayOffset * DAY;
+      const day = eventFirstDay(eventId) + dayOffset * DAY;
       const weekday = weekdays[(new Date(day).getUTCDay() + 6) % 7];
-      rows.push([scheduleId, eventId, sqlDate(day), weekday, time]);
+      await batch.add([scheduleId, eventId, sqlDate(day), weekday, time]);
       scheduleId += 1;
-      if (rows.length === ROWS_PER_STATEMENT) {
-        await writer.insert('schedules', 'schedules', columns, rows);
-        rows = [];
-      }
     }
   }
-  await writer.insert('schedules', 'schedules', columns, rows);
+  await batch.end();
 }
 
 /** `count` distinct slot indexes of 0..slots-1, ascending (a partial Fisher-Yates shuffle). */
@@ -497,29 +523,24 @@ async function insertSelections(
   writer: BatchWriter,
   options: SeedOptions,
   participantIds: readonly number[],
-  firstEventId: number,
-  firstScheduleId: number,
-  firstSelectionId: number,
+  ids: { firstEventId: number; firstScheduleId: number; firstSelectionId: number },
   start: number,
 ) {
-  const columns = ['id', 'patient_id', 'schedule_id', 'event_id', 'created_at'];
-  const count = Math.min(options.picks, options.slots);
-  let rows: unknown[][] = [];
+  const batch = writer.table('selections', ['id', 'patient_id', 'schedule_id', 'event_id', 'created_at']);
+  const picks = Math.min(options.picks, options.slots);
   let ordinal = 0;
   for (let eventOrdinal = 0; eventOrdinal < options.events; eventOrdinal += 1) {
-    const eventId = firstEventId + eventOrdinal;
-    const eventFirstScheduleId = firstScheduleId + eventOrdinal * options.slots;
+    const eventId = ids.firstEventId + eventOrdinal;
+    const eventFirstScheduleId = ids.firstScheduleId + eventOrdinal * options.slots;
     for (const patientId of participantIds) {
       const random = rowRandom(options.seed, SALT_PICKS, eventId, patientId);
-      for (const slot of pickSlots(random, options.slots, count)) {
+      for (const slot of pickSlots(random, options.slots, picks)) {
         ordinal += 1;
-        rows.push([firstSelectionId + ordinal - 1, patientId, eventFirstScheduleId + slot, eventId, sqlDateTime(start + ordinal * 10)]);
-        if (rows.length === ROWS_PER_STATEMENT) {
-          await writer.insert('selections', 'selections', columns, rows);
-          rows = [];
-        }
+        const createdAt = sqlDateTime(start + ordinal * SELECTION_SPACING_MS);
+        const selectionId = ids.firstSelectionId + ordinal - 1;
+        await batch.add([selectionId, patientId, eventFirstScheduleId + slot, eventId, createdAt]);
       }
     }
   }
-  await writer.insert('selections', 'selections', columns, rows);
+  await batch.end();
 }

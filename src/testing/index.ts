@@ -131,8 +131,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     },
     async close() {
       const dropper = await connectDatabase(databaseUrl, { poolSize: 1 });
-      await gateway.shutdown();
       try {
+        await gateway.shutdown();
         await dropper.pool.query(`DROP DATABASE IF EXISTS \`${name}\``);
       } finally {
         await dropper.close();
