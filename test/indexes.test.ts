@@ -4,10 +4,12 @@
  * The suite seeds enough rows that MariaDB's optimizer prefers indexes, runs one
  * representative GraphQL operation per access path with its SQL captured, and
  * EXPLAINs each captured statement with its own parameters. No base table may
- * be read by a full table scan (`type = ALL`) or without a key; derived tables
- * (`<derived2>`) are the statements' own subqueries and are not checked. A
- * missing or unusable index therefore fails the suite, naming the statement
- * and its plan.
+ * be read by a full table scan (`type = ALL`), without a key, or by a full index
+ * scan that filters row by row (`type = index` with `Using where`); an index
+ * scan without a condition is fine (a page read in index order and stopped by
+ * LIMIT, or an unfiltered count). Derived tables (`<derived2>`) are the
+ * statements' own subqueries and are not checked. A missing or unusable index
+ * therefore fails the suite, naming the statement and its plan.
  */
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,10 +30,10 @@ import {
 
 const BASE_TABLES = new Set(['patients', 'medical_records', 'clinicians', 'events', 'schedules', 'selections']);
 
-// Sizes: below about 20,000 rows MariaDB 10.11 prefers a full scan plus filesort for
-// `ORDER BY created_at DESC, id DESC LIMIT 101` over the (created_at, id) index (events
-// need about 30,000), and
-// an IN-list covering a fifth of a small table is read by a full scan too.
+// Sizes: with fewer rows MariaDB 10.11 prefers a full scan plus filesort to the
+// (created_at, id) index for `ORDER BY created_at DESC, id DESC LIMIT 101` (patients
+// need about 20,000 rows, events about 30,000), and reads an IN-list that covers a
+// large share of a small table (clinicians, schedules, selections) by a full scan.
 const PATIENT_COUNT = 20_000;
 const RECORDS_PER_PATIENT = 5;
 const CLINICIAN_COUNT = 5000;
@@ -84,7 +86,9 @@ async function insertChunked(pool: Pool, table: string, columns: string[], rows:
   const ids: number[] = [];
   for (let start = 0; start < rows.length; start += 2000) {
     const chunk = rows.slice(start, start + 2000);
-    const [result] = await pool.query<ResultSetHeader>(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ?`, [chunk]);
+    const [result] = await pool.query<ResultSetHeader>(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ?`, [
+      chunk,
+    ]);
     for (let index = 0; index < chunk.length; index += 1) ids.push(result.insertId + index);
   }
   return ids;
@@ -114,7 +118,7 @@ async function insertOneSlotEvents(pool: Pool, count: number): Promise<{ eventId
   return eventIds.map((eventId, index) => ({ eventId, scheduleId: scheduleIds[index] as number }));
 }
 
-async function seed(gw: TestGateway): Promise<Omit<Seeded, 'cursors'>> {
+async function seed(gw: TestGateway): Promise<SeededRows> {
   const pool = gw.database.pool;
   const clinicianIds = await insertClinicians(
     pool,
@@ -174,9 +178,11 @@ async function seed(gw: TestGateway): Promise<Omit<Seeded, 'cursors'>> {
   return { patientIds, recordIds, clinicianIds, events, selectionIds };
 }
 
-const firstEvent = (seeded: Seeded) => seeded.events[0] as Seeded['events'][number];
-const patientWithSelections = (seeded: Seeded) => seeded.patientIds[10] as number;
-const patientWithRecords = (seeded: Seeded) => seeded.patientIds[1234] as number;
+type SeededRows = Omit<Seeded, 'cursors'>;
+const firstEvent = (seeded: SeededRows) => seeded.events[0] as Seeded['events'][number];
+/** Among the patients with selections in every event with slots. */
+const patientWithSelections = (seeded: SeededRows) => seeded.patientIds[10] as number;
+const patientWithRecords = (seeded: SeededRows) => seeded.patientIds[1234] as number;
 
 const ACCESS_PATHS: readonly AccessPath[] = [
   // Query.patients
@@ -230,14 +236,16 @@ const ACCESS_PATHS: readonly AccessPath[] = [
   },
   {
     name: 'records page after a cursor',
-    query: 'query ($id: ID!, $after: String) { patient(id: $id) { records(first: 2, after: $after) { nodes { id } } } }',
+    query:
+      'query ($id: ID!, $after: String) { patient(id: $id) { records(first: 2, after: $after) { nodes { id } } } }',
     variables: (seeded) => ({ id: toGlobalId('Patient', patientWithRecords(seeded)), after: seeded.cursors.records }),
     reads: ['patients', 'medical_records'],
   },
   {
     name: 'records page with a status, after a cursor',
     query:
-      'query ($id: ID!, $after: String) { patient(id: $id) { records(first: 1, after: $after, status: CLOSED) { nodes { id } } } }',
+      'query ($id: ID!, $after: String) { patient(id: $id) { ' +
+      'records(first: 1, after: $after, status: CLOSED) { nodes { id } } } }',
     variables: (seeded) => ({
       id: toGlobalId('Patient', patientWithRecords(seeded)),
       after: seeded.cursors.closedRecords,
@@ -337,8 +345,12 @@ const ACCESS_PATHS: readonly AccessPath[] = [
   },
   {
     name: 'participants page after a cursor',
-    query: 'query ($id: ID!, $after: String) { event(id: $id) { participants(first: 20, after: $after) { nodes { id } } } }',
-    variables: (seeded) => ({ id: toGlobalId('Event', firstEvent(seeded).eventId), after: seeded.cursors.participants }),
+    query:
+      'query ($id: ID!, $after: String) { event(id: $id) { participants(first: 20, after: $after) { nodes { id } } } }',
+    variables: (seeded) => ({
+      id: toGlobalId('Event', firstEvent(seeded).eventId),
+      after: seeded.cursors.participants,
+    }),
     reads: ['events', 'selections', 'patients'],
   },
   {
@@ -417,9 +429,8 @@ async function endCursorOf(query: string, variables: Record<string, unknown>, pa
 beforeAll(async () => {
   gw = await createTestGateway({ name: 'indexes' });
   const rows = await seed(gw);
-  const partial = { ...rows, cursors: {} as Seeded['cursors'] };
-  const patientId = toGlobalId('Patient', patientWithRecords(partial));
-  const eventId = toGlobalId('Event', firstEvent(partial).eventId);
+  const patientId = toGlobalId('Patient', patientWithRecords(rows));
+  const eventId = toGlobalId('Event', firstEvent(rows).eventId);
   seeded = {
     ...rows,
     cursors: {
@@ -469,19 +480,22 @@ describe('every access path reads its base tables through an index', () => {
     for (const statement of result.statements) {
       const plan = await explain(statement);
       const baseRows = plan.filter((row) => row.table !== null && BASE_TABLES.has(row.table));
-      const where = `${path.name}\nSQL: ${statement.sql}\nparams: ${JSON.stringify(statement.params)}\nplan:\n${describePlan(plan)}`;
-      if (baseRows.length === 0) problems.push(`No base table in the plan of:\n${where}`);
+      const report =
+        `${path.name}\nSQL: ${statement.sql}\nparams: ${JSON.stringify(statement.params)}\n` +
+        `plan:\n${describePlan(plan)}`;
+      if (baseRows.length === 0) problems.push(`No base table in the plan of:\n${report}`);
       for (const row of baseRows) {
         tablesRead.add(row.table as string);
-        if (row.type === 'ALL') problems.push(`Full scan of ${row.table} (type ALL):\n${where}`);
-        else if (row.key === null) problems.push(`${row.table} is read without an index (key NULL):\n${where}`);
+        if (row.type === 'ALL') problems.push(`Full scan of ${row.table} (type ALL):\n${report}`);
+        else if (row.key === null) problems.push(`${row.table} is read without an index (key NULL):\n${report}`);
         else if (row.type === 'index' && /using where/i.test(row.Extra ?? '')) {
           // A full index scan that filters: the statement's condition has no index to seek on.
-          problems.push(`Full index scan of ${row.table} filtered row by row (type index, Using where):\n${where}`);
+          problems.push(`Full index scan of ${row.table} filtered row by row (type index, Using where):\n${report}`);
         }
       }
     }
     expect(problems, problems.join('\n\n')).toEqual([]);
-    expect([...tablesRead].sort(), 'the tables this access path reads').toEqual(expect.arrayContaining([...path.reads]));
+    const missingTables = path.reads.filter((table) => !tablesRead.has(table));
+    expect(missingTables, 'tables this access path must read, absent from every plan').toEqual([]);
   });
 });

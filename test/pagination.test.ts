@@ -187,14 +187,19 @@ describe('walking every page of patients while another client inserts', () => {
     const seenIdSet = new Set(seenIds);
     const skipped = atStart.filter((position) => !seenIdSet.has(position.id));
     expect(skipped, 'every patient that existed at the start was seen').toEqual([]);
-    const outOfOrder = seen.filter((position, index) => index > 0 && !comesBefore(seen[index - 1] as Position, position));
+    const outOfOrder = seen.filter(
+      (position, index) => index > 0 && !comesBefore(seen[index - 1] as Position, position),
+    );
     expect(outOfOrder, 'every item follows the previous one in (createdAt DESC, id DESC)').toEqual([]);
     const wronglySeen = insertedBeforeCursor.filter((position) => seenIdSet.has(position.id));
     expect(wronglySeen, 'rows inserted before the cursor never show up').toEqual([]);
     // Keyset continues strictly after the cursor, so rows inserted there are met later, in order.
     expect(seen).toEqual(newestFirst([...atStart, ...insertedAfterCursor]));
 
-    expect(new Set(sqlCounts), 'every page is one statement (no count: totalCount is not selected)').toEqual(new Set([1]));
+    const pageStatementCounts = new Set(sqlCounts);
+    expect(pageStatementCounts, 'every page is one statement (no count: totalCount is not selected)').toEqual(
+      new Set([1]),
+    );
     expect(pageInfos[0]?.hasPreviousPage, 'the first page has nothing before it').toBe(false);
     expect(pageInfos.slice(1).every((info) => info.hasPreviousPage)).toBe(true);
     expect(pageInfos.slice(0, -1).every((info) => info.hasNextPage)).toBe(true);
@@ -261,20 +266,26 @@ describe('forged and foreign cursors', () => {
     const page = await gw.run<PatientsPage>(PATIENTS_PAGE, { first: 3 });
     expectNoErrors(page);
     validPatientsCursor = page.data!.patients.pageInfo.endCursor!;
-    [patientA, patientB] = await insertPatients(otherClient, [
+    [patientA, patientB] = (await insertPatients(otherClient, [
       { name: 'Cursor owner A', createdAt: WALK_START - 10 * SECOND },
       { name: 'Cursor owner B', createdAt: WALK_START - 9 * SECOND },
-    ]) as [number, number];
-    await insertRecords(otherClient, [
-      ...Array.from({ length: 4 }, () => ({ patientId: patientA })),
-      ...Array.from({ length: 4 }, () => ({ patientId: patientB })),
-    ]);
+    ])) as [number, number];
+    await insertRecords(
+      otherClient,
+      [patientA, patientB].flatMap((patientId) =>
+        (['ACTIVE', 'CLOSED', 'ACTIVE', 'CLOSED', 'ACTIVE'] as const).map((status) => ({ patientId, status })),
+      ),
+    );
   });
 
   function expectRejectedBeforeSql(result: RunResult): void {
-    expect(errorCodeOf(result), JSON.stringify(result.errors)).toBe('BAD_USER_INPUT');
-    expect(result.sqlCount).toBe(0);
+    expect(errorCodeOf(result), `answered ${JSON.stringify(result.errors ?? result.data)}`).toBe('BAD_USER_INPUT');
+    expect(result.sqlCount, 'statements sent before the cursor was refused').toBe(0);
   }
+
+  it('rejects an empty string (a malformed cursor, not "no cursor")', async () => {
+    expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: '' }));
+  });
 
   it('rejects a random string', async () => {
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: 'bm90LWEtY3Vyc29y' }));
@@ -324,13 +335,67 @@ describe('forged and foreign cursors', () => {
     expectNoErrors(onA);
   });
 
-  it('rejects a cursor of patients(filter: { isActive: true }) used without the filter', async () => {
-    const filtered = await gw.run<PatientsPage>(
-      `query { patients(first: 2, filter: { isActive: true }) { edges { cursor node { id createdAt } } ${PAGE_INFO} } }`,
+  it('rejects a records cursor of one status used with another status or none, after loading the patient', async () => {
+    const recordsWithStatus = `
+      query ($patientId: ID!, $after: String, $status: RecordStatus) {
+        patient(id: $patientId) { records(first: 2, after: $after, status: $status) { nodes { id } ${PAGE_INFO} } }
+      }`;
+    const patientId = toGlobalId('Patient', patientA);
+    const active = await gw.run<{ patient: { records: { pageInfo: PageInfo } } }>(recordsWithStatus, {
+      patientId,
+      status: 'ACTIVE',
+    });
+    expectNoErrors(active);
+    const activeCursor = active.data!.patient.records.pageInfo.endCursor;
+    expect(activeCursor).toEqual(expect.any(String));
+
+    for (const status of ['CLOSED', null]) {
+      const misused = await gw.run(recordsWithStatus, { patientId, status, after: activeCursor });
+      expect(errorCodeOf(misused), `status ${status}: ${JSON.stringify(misused.errors)}`).toBe('BAD_USER_INPUT');
+      expect(misused.sqlCount, 'only the statement loading the patient').toBe(1);
+    }
+    expectNoErrors(await gw.run(recordsWithStatus, { patientId, status: 'ACTIVE', after: activeCursor }));
+  });
+
+  it('rejects a participants cursor of one event used on another event, after only loading that event', async () => {
+    const [first, second] = [
+      await insertEvent(otherClient, { title: 'Cursor event 1', days: 1, slotsPerDay: 2 }),
+      await insertEvent(otherClient, { title: 'Cursor event 2', days: 1, slotsPerDay: 2 }),
+    ];
+    await insertSelections(
+      otherClient,
+      [first, second].flatMap(({ eventId, scheduleIds }) =>
+        [patientA, patientB].map((patientId) => ({ patientId, eventId, scheduleId: scheduleIds[0] as number })),
+      ),
     );
+    const participants = `
+      query ($eventId: ID!, $after: String) {
+        event(id: $eventId) { participants(first: 1, after: $after) { nodes { id } ${PAGE_INFO} } }
+      }`;
+    const ofFirst = await gw.run<{ event: { participants: { pageInfo: PageInfo } } }>(participants, {
+      eventId: toGlobalId('Event', first.eventId),
+    });
+    expectNoErrors(ofFirst);
+    const cursorOfFirst = ofFirst.data!.event.participants.pageInfo.endCursor;
+    expect(cursorOfFirst).toEqual(expect.any(String));
+
+    const onSecond = await gw.run(participants, { eventId: toGlobalId('Event', second.eventId), after: cursorOfFirst });
+    expect(errorCodeOf(onSecond), JSON.stringify(onSecond.errors)).toBe('BAD_USER_INPUT');
+    expect(onSecond.sqlCount, 'only the statement loading the event').toBe(1);
+  });
+
+  it('rejects a cursor of patients(filter: { isActive: true }) used without the filter, and the reverse', async () => {
+    const filteredPage = `query ($after: String, $isActive: Boolean) {
+      patients(first: 2, after: $after, filter: { isActive: $isActive }) { nodes { id } ${PAGE_INFO} }
+    }`;
+    const filtered = await gw.run<PatientsPage>(filteredPage, { isActive: true });
     expectNoErrors(filtered);
     const filteredCursor = filtered.data!.patients.pageInfo.endCursor;
+    expect(filteredCursor).toEqual(expect.any(String));
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: filteredCursor }));
+    expectRejectedBeforeSql(await gw.run(filteredPage, { isActive: false, after: filteredCursor }));
+    expectRejectedBeforeSql(await gw.run(filteredPage, { isActive: true, after: validPatientsCursor }));
+    expectNoErrors(await gw.run(filteredPage, { isActive: true, after: filteredCursor }));
   });
 
   it('rejects a hand-made base64url JSON position without a signature', async () => {
@@ -347,7 +412,10 @@ describe('totalCount', () => {
     const farFuture = Date.parse('2031-01-01T00:00:00.000Z');
     const newestIds = await insertPatients(
       otherClient,
-      Array.from({ length: 5 }, (_, index) => ({ name: `Counted ${index + 1}`, createdAt: farFuture + index * SECOND })),
+      Array.from({ length: 5 }, (_, index) => ({
+        name: `Counted ${index + 1}`,
+        createdAt: farFuture + index * SECOND,
+      })),
     );
     const recordsPerPatient = [0, 1, 2, 3, 7];
     const records: RecordSeed[] = newestIds.flatMap((patientId, index) =>
@@ -361,13 +429,12 @@ describe('totalCount', () => {
     expectNoErrors(result);
     expect(result.sqlCount, 'page + count + records pages + record counts').toBe(4);
 
-    const [[{ total }]] = (await otherClient.query('SELECT COUNT(*) AS total FROM patients')) as unknown as [
-      [{ total: number }],
-    ];
-    expect(result.data!.patients.totalCount).toBe(Number(total));
+    const [[countRow]] = await otherClient.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS total FROM patients');
+    expect(result.data!.patients.totalCount).toBe(Number(countRow?.total));
     const newestFirstIds = [...newestIds].reverse();
     expect(result.data!.patients.nodes.map((node) => rowIdOf(node.id))).toEqual(newestFirstIds);
-    expect(result.data!.patients.nodes.map((node) => node.records.totalCount)).toEqual([...recordsPerPatient].reverse());
+    const recordTotals = result.data!.patients.nodes.map((node) => node.records.totalCount);
+    expect(recordTotals).toEqual([...recordsPerPatient].reverse());
   });
 });
 
@@ -416,7 +483,7 @@ describe('a deep page', () => {
 });
 
 describe('nested pagination', () => {
-  it("walks every record of one patient three at a time, newest first, one patient and one records statement per page", async () => {
+  it('walks every record of one patient three at a time, newest first, two statements per page', async () => {
     const [patientId] = (await insertPatients(otherClient, [
       { name: 'Many records', createdAt: WALK_START - 60 * SECOND },
     ])) as [number];
@@ -467,7 +534,10 @@ describe('nested pagination', () => {
   it('walks every participant of an event two at a time, ordered by patient id', async () => {
     const participantIds = await insertPatients(
       otherClient,
-      Array.from({ length: 8 }, (_, index) => ({ name: `Participant ${index + 1}`, createdAt: WALK_START - 120 * SECOND })),
+      Array.from({ length: 8 }, (_, index) => ({
+        name: `Participant ${index + 1}`,
+        createdAt: WALK_START - 120 * SECOND,
+      })),
     );
     const { eventId, scheduleIds } = await insertEvent(otherClient, { title: 'Walked event', days: 3, slotsPerDay: 2 });
     const [bystander, ...participants] = participantIds as [number, ...number[]];

@@ -30,7 +30,7 @@ export const eventResolvers: Resolvers<GatewayContext> = {
     events: async (_root, { first, after }, context) => {
       requireViewer(context);
       const size = checkFirst(first, context.config.maxPageSize, 20);
-      const position = after ? toCreatedAtPosition(context.cursors.decode(after, EVENTS_CONNECTION)) : null;
+      const position = after != null ? toCreatedAtPosition(context.cursors.decode(after, EVENTS_CONNECTION)) : null;
       const rows = await context.loaders.event.page.load({ after: position, limit: size + 1 });
       return toConnection(rows, {
         first: size,
@@ -49,7 +49,7 @@ export const eventResolvers: Resolvers<GatewayContext> = {
       const viewer = requireViewer(context);
       const size = checkFirst(first, context.config.maxPageSize, 20);
       const connection = participantsConnectionName(row.id);
-      const afterPatientId = after ? toPatientIdPosition(context.cursors.decode(after, connection)) : null;
+      const afterPatientId = after != null ? toPatientIdPosition(context.cursors.decode(after, connection)) : null;
       // A patient sees only themselves among the participants.
       const onlyPatientId = viewer.role === 'patient' ? viewer.patientId : null;
       const patientIds = await context.loaders.selection.participantPage.load({

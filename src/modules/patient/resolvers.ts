@@ -32,7 +32,7 @@ export const patientResolvers: Resolvers<GatewayContext> = {
       const size = checkFirst(first, context.config.maxPageSize, 20);
       const base = listFilter(filter);
       const connection = `patients|${JSON.stringify(base)}`;
-      const position = after ? toCreatedAtPosition(context.cursors.decode(after, connection)) : null;
+      const position = after != null ? toCreatedAtPosition(context.cursors.decode(after, connection)) : null;
       // A patient sees themselves in the list and nobody else.
       const visible: PatientListFilter = viewer.role === 'patient' ? { ...base, onlyId: viewer.patientId } : base;
       const rows = await context.loaders.patient.page.load({ filter: visible, after: position, limit: size + 1 });
@@ -49,7 +49,7 @@ export const patientResolvers: Resolvers<GatewayContext> = {
     records: async (row, { first, after, status }, context) => {
       const size = checkFirst(first, context.config.maxPageSize, 10);
       const connection = recordsConnectionName(row.id, status);
-      const position = after ? toCreatedAtPosition(context.cursors.decode(after, connection)) : null;
+      const position = after != null ? toCreatedAtPosition(context.cursors.decode(after, connection)) : null;
       const rows = await context.loaders.record.pageByPatient.load({
         patientId: row.id,
         status: status ?? null,
