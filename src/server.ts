@@ -25,7 +25,7 @@ import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { createContextFactory, type ContextFactory, type GatewayContext } from './context.js';
-import type { Database } from './db/client.js';
+import { migrationsApplied, type Database } from './db/client.js';
 import { newSqlTrace, totalStatements, withSqlTrace } from './db/sql-counter.js';
 import type { Logger } from './logger.js';
 import { resolvers } from './modules/resolvers.js';
@@ -115,12 +115,16 @@ export async function createGateway({ config, database, logger }: GatewayOptions
       return;
     }
     try {
-      await Promise.race([
-        database.pool.query('SELECT 1'),
-        new Promise((_resolve, reject) =>
+      const migrated = await Promise.race([
+        migrationsApplied(database),
+        new Promise<never>((_resolve, reject) =>
           setTimeout(() => reject(new Error('MySQL did not answer in time')), config.readinessTimeoutMs).unref(),
         ),
       ]);
+      if (!migrated) {
+        res.status(503).json({ status: 'unavailable', reason: 'migrations are not applied' });
+        return;
+      }
       res.json({ status: 'ready' });
     } catch (error) {
       res.status(503).json({ status: 'unavailable', reason: (error as Error).message });

@@ -71,6 +71,19 @@ describe('operational endpoints', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ready' });
   });
+
+  it('GET /readyz answers 503 while the shipped migrations are not applied', async () => {
+    const pool = gw.database.pool;
+    await pool.query('UPDATE __drizzle_migrations SET created_at = created_at - 1');
+    try {
+      const response = await fetch(`${origin}/readyz`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ status: 'unavailable', reason: 'migrations are not applied' });
+    } finally {
+      await pool.query('UPDATE __drizzle_migrations SET created_at = created_at + 1');
+    }
+    expect((await fetch(`${origin}/readyz`)).status).toBe(200);
+  });
 });
 
 describe('POST /graphql', () => {

@@ -3,6 +3,7 @@
  * is counted (src/db/sql-counter.ts), the drizzle instance over it, database
  * creation and migrations.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
@@ -91,4 +92,19 @@ export async function connectDatabase(url: string, options: ConnectOptions): Pro
 
 export async function migrateDatabase(database: Database): Promise<void> {
   await migrate(database.db, { migrationsFolder: MIGRATIONS_FOLDER });
+}
+
+/** The `when` stamp of the newest migration shipped in drizzle/migrations. */
+function newestShippedMigration(): number {
+  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as {
+    entries: { when: number }[];
+  };
+  return Math.max(0, ...journal.entries.map((entry) => entry.when));
+}
+
+/** True when MySQL answers and the newest shipped migration has been applied (what /readyz reports). */
+export async function migrationsApplied(database: Database): Promise<boolean> {
+  const [rows] = await database.pool.query('SELECT MAX(created_at) AS newest FROM __drizzle_migrations');
+  const newest = Number((rows as { newest: number | string | null }[])[0]?.newest ?? 0);
+  return newest >= newestShippedMigration();
 }
