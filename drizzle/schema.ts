@@ -18,8 +18,10 @@ import {
   foreignKey,
   index,
   int,
+  mediumtext,
   mysqlEnum,
   mysqlTable,
+  primaryKey,
   text,
   time,
   uniqueIndex,
@@ -156,5 +158,25 @@ export const selections = mysqlTable(
     index('selections_schedule_event_idx').on(t.scheduleId, t.eventId),
     // Event.participants (keyset by patient id), participantCount, setSelections.
     index('selections_event_patient_idx').on(t.eventId, t.patientId),
+  ],
+);
+
+/**
+ * Idempotency keys when Redis is off: the first response of a mutation sent
+ * with `Idempotency-Key`, per principal, until it expires.
+ */
+export const idempotencyKeys = mysqlTable(
+  'idempotency_keys',
+  {
+    scope: varchar('scope', { length: 255 }).notNull(),
+    idempotencyKey: varchar('idempotency_key', { length: 255 }).notNull(),
+    fingerprint: varchar('fingerprint', { length: 64 }).notNull(),
+    status: mysqlEnum('status', ['running', 'done']).notNull(),
+    response: mediumtext('response'),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'idempotency_keys_pk', columns: [t.scope, t.idempotencyKey] }),
+    index('idempotency_keys_expires_at_idx').on(t.expiresAt),
   ],
 );

@@ -19,8 +19,16 @@ export interface Config {
   readonly host: string;
   /** DATABASE_URL (mysql://root@127.0.0.1:3306/gateway): the database is created if missing. */
   readonly databaseUrl: string;
-  /** REDIS_URL (redis://127.0.0.1:6379; `off` forces the in-process cache). Used by the cache issue. */
+  /** REDIS_URL (redis://127.0.0.1:6379; `off` forces the in-process tier): shared idempotency keys and cache. */
   readonly redisUrl: string;
+  /** REDIS_KEY_PREFIX (gw:): prefix of every Redis key, so several deployments (or test files) share one Redis. */
+  readonly redisKeyPrefix: string;
+  /** REDIS_COMMAND_TIMEOUT_MS (100): a Redis command slower than this fails and the gateway goes on without it. */
+  readonly redisCommandTimeoutMs: number;
+  /** REDIS_CONNECT_TIMEOUT_MS (1000): how long start-up waits for Redis before using the in-process tier. */
+  readonly redisConnectTimeoutMs: number;
+  /** IDEMPOTENCY_TTL_SECONDS (86400): how long an Idempotency-Key and its response are kept. */
+  readonly idempotencyTtlSeconds: number;
   /** JWT_SECRET (a fixed development secret, refused in production): HS256 secret for bearer tokens. */
   readonly jwtSecret: string;
   /** CURSOR_SECRET (derived from JWT_SECRET): HMAC key that makes cursors tamper-evident. */
@@ -88,6 +96,10 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST ?? '127.0.0.1',
     databaseUrl: env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/gateway',
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'gw:',
+    redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 100, 1),
+    redisConnectTimeoutMs: integer(env, 'REDIS_CONNECT_TIMEOUT_MS', 1000, 1),
+    idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
     jwtSecret,
     cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,
     logLevel: env.LOG_LEVEL ?? 'info',

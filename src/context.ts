@@ -16,7 +16,12 @@ export interface GatewayContext {
   readonly viewer: Viewer | null;
   /** Why a sent token was refused; fields then fail with this error. */
   readonly authError: GraphQLError | null;
-  readonly loaders: Loaders;
+  /** Replaced by `refreshLoaders` after a write, so later fields read the committed state. */
+  loaders: Loaders;
+  /** Drops every cached row of this request (called by mutations after they commit). */
+  refreshLoaders(): Loaders;
+  /** For mutations, which write through repositories inside transactions. */
+  readonly db: Db;
   readonly cursors: CursorCodec;
   readonly config: Config;
 }
@@ -32,13 +37,16 @@ export function createContextFactory(db: Db, config: Config): ContextFactory {
   const cursors = createCursorCodec(config.cursorSecret);
   return async (request) => {
     const auth = await viewerFromAuthorization(request.authorization, config.jwtSecret);
-    return {
+    const context: GatewayContext = {
       requestId: request.requestId ?? randomUUID(),
       viewer: auth.viewer,
       authError: auth.error,
       loaders: createLoaders(db, config.inChunkSize),
+      refreshLoaders: () => (context.loaders = createLoaders(db, config.inChunkSize)),
+      db,
       cursors,
       config,
     };
+    return context;
   };
 }

@@ -7,6 +7,7 @@ import { signToken } from './auth/token.js';
 import { loadConfig } from './config.js';
 import { connectDatabase, migrateDatabase } from './db/client.js';
 import { createLogger } from './logger.js';
+import { connectRedis } from './redis/client.js';
 import { DEMO_SEED, isDatabaseEmpty, seedDatabase } from './seed/seed.js';
 import { createGateway } from './server.js';
 
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
     logger.info({ rows: summary }, 'seeded the demo data set into the empty database');
   }
 
-  const gateway = await createGateway({ config, database, logger });
+  const redis = await connectRedis(config, logger);
+  const gateway = await createGateway({ config, database, logger, redis });
   const { url } = await gateway.listen();
 
   let stopping = false;

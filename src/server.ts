@@ -30,7 +30,13 @@ import { newSqlTrace, totalStatements, withSqlTrace } from './db/sql-counter.js'
 import type { Logger } from './logger.js';
 import { resolvers } from './modules/resolvers.js';
 import { formatError, useErrorMasking } from './plugins/errors.js';
+import {
+  createMySqlIdempotencyStore,
+  createRedisIdempotencyStore,
+  useIdempotency,
+} from './plugins/idempotency.js';
 import { useIntrospectionAuth } from './plugins/introspection-auth.js';
+import type { Redis } from './redis/client.js';
 import { useSqlCountHeader } from './plugins/sql-count.js';
 import { loadTypeDefs } from './schema.js';
 
@@ -38,6 +44,8 @@ export interface GatewayOptions {
   readonly config: Config;
   readonly database: Database;
   readonly logger: Logger;
+  /** Shared state across instances; null runs on MySQL and in-process fallbacks. */
+  readonly redis: Redis | null;
 }
 
 export interface Gateway {
@@ -51,7 +59,7 @@ export interface Gateway {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-export async function createGateway({ config, database, logger }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, database, logger, redis }: GatewayOptions): Promise<Gateway> {
   const production = config.nodeEnv === 'production';
   const app = express();
   app.disable('x-powered-by');
@@ -75,6 +83,12 @@ export async function createGateway({ config, database, logger }: GatewayOptions
       useIntrospectionAuth(),
       useErrorMasking(logger),
       useSqlCountHeader({ enabled: !production }),
+      useIdempotency({
+        store: redis
+          ? createRedisIdempotencyStore(redis, config.redisKeyPrefix)
+          : createMySqlIdempotencyStore(database.db),
+        ttlSeconds: config.idempotencyTtlSeconds,
+      }),
     ],
   });
   await apollo.start();
@@ -176,6 +190,7 @@ export async function createGateway({ config, database, logger }: GatewayOptions
         shuttingDown = true;
         await apollo.stop();
         await database.close();
+        if (redis) await redis.quit().catch(() => redis.disconnect());
       })()),
   };
 }

@@ -9,6 +9,7 @@
  */
 import type { GraphQLError } from 'graphql';
 import { gatewayError } from '../errors.js';
+import { parseGlobalId } from '../relay/global-id.js';
 import type { Viewer } from './token.js';
 
 interface ReadableRows {
@@ -46,4 +47,27 @@ export function readable<T extends keyof ReadableRows, R extends ReadableRows[T]
 export function requireViewer(auth: { viewer: Viewer | null; authError: GraphQLError | null }): Viewer {
   if (auth.viewer) return auth.viewer;
   throw auth.authError ?? gatewayError('UNAUTHENTICATED', 'This field needs a bearer token (Authorization: Bearer <token>).');
+}
+
+export type WriteAction = 'create' | 'update' | 'delete';
+
+/** Who may write what (the contract's table): admins everything, clinicians create and update, never delete. */
+const WRITERS: Record<WriteAction, readonly Viewer['role'][]> = {
+  create: ['admin', 'clinician'],
+  update: ['admin', 'clinician'],
+  delete: ['admin'],
+};
+
+/** FORBIDDEN unless the viewer's role may perform `action` on `what` (e.g. 'patients'). */
+export function requireWriteAccess(viewer: Viewer, action: WriteAction, what: string): void {
+  if (!WRITERS[action].includes(viewer.role)) {
+    throw gatewayError('FORBIDDEN', `A ${viewer.role} may not ${action} ${what}.`, { role: viewer.role, action });
+  }
+}
+
+/** The clinician row id a clinician token stands for (its `sub`), or null for anyone else. */
+export function clinicianIdOf(viewer: Viewer): number | null {
+  if (viewer.role !== 'clinician') return null;
+  const parsed = parseGlobalId(viewer.subject);
+  return parsed?.type === 'Clinician' ? parsed.id : null;
 }

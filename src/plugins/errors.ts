@@ -12,7 +12,9 @@
  * in development too, because error text can carry SQL or row data.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import { isUnavailable } from '../db/transaction.js';
 import type { GatewayContext } from '../context.js';
 import { isGatewayErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -32,8 +34,16 @@ function isExpected(code: unknown): boolean {
   return (isGatewayErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') || APOLLO_REQUEST_CODES.has(String(code));
 }
 
-export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
   const code = formatted.extensions?.code;
+  if (!isExpected(code) && isUnavailable(unwrapResolverError(error))) {
+    return {
+      message: 'The database is unavailable; retry later.',
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    };
+  }
   if (code === 'GRAPHQL_VALIDATION_FAILED' && INVALID_LITERAL.test(formatted.message)) {
     return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
   }
@@ -62,7 +72,7 @@ export function useErrorMasking(logger: Logger): ApolloServerPlugin<GatewayConte
         },
         async didEncounterErrors({ errors, contextValue, request }) {
           for (const error of errors) {
-            if (isExpected(error.extensions?.code)) continue;
+            if (isExpected(error.extensions?.code) && !isUnavailable(error.originalError)) continue;
             logger.error(
               {
                 requestId: contextValue.requestId,

@@ -20,12 +20,14 @@
  * patient token, a raw `authorization` header value, or null for no token.
  */
 import { randomBytes } from 'node:crypto';
+import { HeaderMap } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { signToken, type TokenClaims } from '../auth/token.js';
 import { loadConfig, type Config } from '../config.js';
 import { connectDatabase, migrateDatabase, type Database } from '../db/client.js';
 import { newSqlTrace, withSqlTrace, type SqlStatement } from '../db/sql-counter.js';
 import { createLogger } from '../logger.js';
+import { connectRedis } from '../redis/client.js';
 import { toGlobalId } from '../relay/global-id.js';
 import { createGateway, type Gateway } from '../server.js';
 
@@ -40,6 +42,8 @@ export type Caller =
 export interface RunOptions {
   /** Who calls (default 'admin'). */
   readonly as?: Caller;
+  /** Extra HTTP request headers the plugins see (e.g. { 'idempotency-key': 'k1' }). */
+  readonly headers?: Record<string, string>;
   /** Keep the SQL text of every statement in `statements` (default false). */
   readonly captureStatements?: boolean;
 }
@@ -51,6 +55,8 @@ export interface RunResult<TData = Record<string, any>> {
   readonly sqlCount: number;
   /** The statements, when `captureStatements` was set. */
   readonly statements: readonly SqlStatement[];
+  /** Response headers set by the plugins (e.g. idempotent-replayed). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface TestGateway {
@@ -86,13 +92,18 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    // Each test gateway has its own key space in the shared Redis.
+    REDIS_KEY_PREFIX: `${name}:`,
     ...options.env,
     DATABASE_URL: databaseUrl,
     PORT: '0',
   });
+  const logger = createLogger(config.logLevel);
   const database = await connectDatabase(databaseUrl, { poolSize: config.dbPoolSize });
   await migrateDatabase(database);
-  const gateway = await createGateway({ config, database, logger: createLogger(config.logLevel) });
+  const redis = await connectRedis(config, logger);
+  const gateway = await createGateway({ config, database, logger, redis });
 
   const authorizationFor = async (caller: Caller): Promise<string | undefined> => {
     if (caller === null) return undefined;
@@ -118,8 +129,14 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
       const authorization = await authorizationFor(runOptions.as === undefined ? 'admin' : runOptions.as);
       const contextValue = await gateway.createContext({ authorization });
       const trace = newSqlTrace({ capture: runOptions.captureStatements ?? false });
+      const http = {
+        method: 'POST',
+        headers: new HeaderMap(Object.entries(runOptions.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
+        search: '',
+        body: null,
+      };
       const response = await withSqlTrace(trace, () =>
-        gateway.apollo.executeOperation({ query, ...(variables ? { variables } : {}) }, { contextValue }),
+        gateway.apollo.executeOperation({ query, http, ...(variables ? { variables } : {}) }, { contextValue }),
       );
       if (response.body.kind !== 'single') throw new Error('run() expects a single (non-incremental) result.');
       // The JSON round trip gives the data exactly as a client receives it (DateTime as ISO strings).
@@ -127,11 +144,18 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
         data?: TData | null;
         errors?: GraphQLFormattedError[];
       };
-      return { data, errors, sqlCount: trace.count, statements: trace.statements ?? [] };
+      return {
+        data,
+        errors,
+        sqlCount: trace.count,
+        statements: trace.statements ?? [],
+        headers: Object.fromEntries(response.http.headers),
+      };
     },
     async close() {
       const dropper = await connectDatabase(databaseUrl, { poolSize: 1 });
       try {
+        if (redis?.status === 'ready') await deleteKeys(redis, `${name}:*`);
         await gateway.shutdown();
         await dropper.pool.query(`DROP DATABASE IF EXISTS \`${name}\``);
       } finally {
@@ -139,4 +163,14 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
       }
     },
   };
+}
+
+/** Removes a test gateway's Redis keys (SCAN, never KEYS, so a shared Redis is not blocked). */
+async function deleteKeys(redis: NonNullable<Awaited<ReturnType<typeof connectRedis>>>, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }

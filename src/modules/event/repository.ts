@@ -1,12 +1,15 @@
 /** SQL for events: by id, the keyset-paginated event list and its count. */
-import { count, desc, inArray } from 'drizzle-orm';
-import { events } from '../../../drizzle/schema.js';
-import type { Db } from '../../db/client.js';
+import { count, desc, eq, inArray } from 'drizzle-orm';
+import { events, schedules, selections } from '../../../drizzle/schema.js';
+import { affectedRows } from '../patient/repository.js';
+import type { Executor } from '../../db/transaction.js';
 import { afterCreatedAt, type CreatedAtPosition } from '../keyset.js';
 
 export type EventRow = typeof events.$inferSelect;
+export type NewEvent = Pick<EventRow, 'title' | 'description' | 'organizerId'>;
+export type NewSlot = { date: string; day: (typeof schedules.$inferInsert)['day']; time: string };
 
-export function eventRepository(db: Db) {
+export function eventRepository(db: Executor) {
   return {
     findByIds(ids: readonly number[]): Promise<EventRow[]> {
       return db
@@ -23,6 +26,26 @@ export function eventRepository(db: Db) {
         .where(after ? afterCreatedAt(events.createdAt, events.id, after) : undefined)
         .orderBy(desc(events.createdAt), desc(events.id))
         .limit(limit);
+    },
+
+    /** Inserts the event and all its slots: two statements (the slots in one multi-row insert). */
+    async insertWithSlots(values: NewEvent, slots: readonly NewSlot[], now: Date): Promise<EventRow> {
+      const [result] = await db.insert(events).values({ ...values, createdAt: now, updatedAt: now, version: 1 });
+      const eventId = result.insertId;
+      await db.insert(schedules).values(slots.map((slot) => ({ ...slot, eventId })));
+      return { ...values, id: eventId, createdAt: now, updatedAt: now, version: 1 };
+    },
+
+    /** Deletes the event's selections, schedules and the event: three statements, whatever the children. */
+    async deleteWithChildren(id: number): Promise<boolean> {
+      await db.delete(selections).where(eq(selections.eventId, id));
+      await db.delete(schedules).where(eq(schedules.eventId, id));
+      return affectedRows(await db.delete(events).where(eq(events.id, id))) === 1;
+    },
+
+    async exists(id: number): Promise<boolean> {
+      const rows = await db.select({ id: events.id }).from(events).where(eq(events.id, id));
+      return rows.length === 1;
     },
 
     async count(): Promise<number> {

@@ -3,12 +3,23 @@
  * Every method is one statement whatever the number of keys it is given
  * (callers chunk IN-lists through their DataLoader's maxBatchSize).
  */
-import { and, count, desc, eq, gt, inArray, like, lt, type SQL } from 'drizzle-orm';
-import { patients } from '../../../drizzle/schema.js';
-import type { Db } from '../../db/client.js';
+import { and, count, desc, eq, gt, inArray, like, lt, sql, type SQL } from 'drizzle-orm';
+import { medicalRecords, patients, selections } from '../../../drizzle/schema.js';
+import type { Executor } from '../../db/transaction.js';
 import { afterCreatedAt, type CreatedAtPosition } from '../keyset.js';
 
 export type PatientRow = typeof patients.$inferSelect;
+export type PatientChanges = Partial<Pick<PatientRow, 'name' | 'email' | 'birthDate' | 'isActive'>>;
+export type NewPatient = Pick<PatientRow, 'name' | 'email' | 'birthDate' | 'isActive'>;
+
+/** affectedRows of a mysql2 write result (drizzle returns [ResultSetHeader, fields]). */
+export function affectedRows(result: unknown): number {
+  return (result as [{ affectedRows: number }])[0].affectedRows;
+}
+
+function insertId(result: unknown): number {
+  return (result as [{ insertId: number }])[0].insertId;
+}
 
 export interface PatientListFilter {
   readonly isActive?: boolean | null;
@@ -34,7 +45,7 @@ function filterConditions(filter: PatientListFilter): SQL[] {
   return conditions;
 }
 
-export function patientRepository(db: Db) {
+export function patientRepository(db: Executor) {
   return {
     findByIds(ids: readonly number[]): Promise<PatientRow[]> {
       return db
@@ -53,6 +64,44 @@ export function patientRepository(db: Db) {
         .where(and(...conditions))
         .orderBy(desc(patients.createdAt), desc(patients.id))
         .limit(limit);
+    },
+
+    /** Inserts one patient (one statement) and returns the row as stored. */
+    async insert(values: NewPatient, now: Date): Promise<PatientRow> {
+      const result = await db.insert(patients).values({ ...values, createdAt: now, updatedAt: now, version: 1 });
+      return { ...values, id: insertId(result), createdAt: now, updatedAt: now, version: 1 };
+    },
+
+    /**
+     * `UPDATE … SET …, version = version + 1 WHERE id = ? AND version = ?`, then
+     * the row as it now stands. Run it in a transaction so the row read is the
+     * one this update left (the row lock is held until commit).
+     */
+    async updateVersioned(
+      id: number,
+      expectedVersion: number,
+      changes: PatientChanges,
+      now: Date,
+    ): Promise<{ updated: boolean; row: PatientRow | null }> {
+      const result = await db
+        .update(patients)
+        .set({ ...changes, updatedAt: now, version: sql`${patients.version} + 1` })
+        .where(and(eq(patients.id, id), eq(patients.version, expectedVersion)));
+      const [row] = await db.select().from(patients).where(eq(patients.id, id));
+      return { updated: affectedRows(result) === 1, row: row ?? null };
+    },
+
+    /** Deletes the patient's selections, records and the patient: three statements, whatever the children. */
+    async deleteWithChildren(id: number): Promise<boolean> {
+      await db.delete(selections).where(eq(selections.patientId, id));
+      await db.delete(medicalRecords).where(eq(medicalRecords.patientId, id));
+      return affectedRows(await db.delete(patients).where(eq(patients.id, id))) === 1;
+    },
+
+    /** Locks the patient row until the transaction ends; false when it does not exist. */
+    async lock(id: number): Promise<boolean> {
+      const rows = await db.select({ id: patients.id }).from(patients).where(eq(patients.id, id)).for('update');
+      return rows.length === 1;
     },
 
     async count(filter: PatientListFilter): Promise<number> {

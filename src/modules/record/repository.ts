@@ -4,12 +4,15 @@
  * both run it) and record counts per patient.
  */
 import { and, asc, count, eq, getTableColumns, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { affectedRows } from '../patient/repository.js';
 import { medicalRecords } from '../../../drizzle/schema.js';
-import type { Db } from '../../db/client.js';
+import type { Executor } from '../../db/transaction.js';
 import { afterCreatedAt, type CreatedAtPosition } from '../keyset.js';
 
 export type RecordRow = typeof medicalRecords.$inferSelect;
 export type RecordStatusValue = RecordRow['status'];
+export type NewRecord = Pick<RecordRow, 'patientId' | 'authorId' | 'diagnosis' | 'treatment' | 'notes' | 'status'>;
+export type RecordChanges = Partial<Pick<RecordRow, 'diagnosis' | 'treatment' | 'notes' | 'status'>>;
 
 function perPatientConditions(patientIds: readonly number[], status: RecordStatusValue | null): SQL[] {
   const conditions = [inArray(medicalRecords.patientId, [...patientIds])];
@@ -17,7 +20,7 @@ function perPatientConditions(patientIds: readonly number[], status: RecordStatu
   return conditions;
 }
 
-export function recordRepository(db: Db) {
+export function recordRepository(db: Executor) {
   return {
     findByIds(ids: readonly number[]): Promise<RecordRow[]> {
       return db
@@ -52,6 +55,42 @@ export function recordRepository(db: Db) {
         .where(lte(ranked.rowNumber, options.limit))
         .orderBy(asc(ranked.patientId), asc(ranked.rowNumber));
       return rows.map(({ rowNumber: _rowNumber, ...row }) => row);
+    },
+
+    /** Inserts one record (one statement) and returns the row as stored. */
+    async insert(values: NewRecord, now: Date): Promise<RecordRow> {
+      const [result] = await db.insert(medicalRecords).values({ ...values, createdAt: now, updatedAt: now, version: 1 });
+      return { ...values, id: result.insertId, createdAt: now, updatedAt: now, version: 1 };
+    },
+
+    /** Versioned update then the row as it stands; run in a transaction (see patientRepository.updateVersioned). */
+    async updateVersioned(
+      id: number,
+      expectedVersion: number,
+      changes: RecordChanges,
+      now: Date,
+    ): Promise<{ updated: boolean; row: RecordRow | null }> {
+      const result = await db
+        .update(medicalRecords)
+        .set({ ...changes, updatedAt: now, version: sql`${medicalRecords.version} + 1` })
+        .where(and(eq(medicalRecords.id, id), eq(medicalRecords.version, expectedVersion)));
+      const [row] = await db.select().from(medicalRecords).where(eq(medicalRecords.id, id));
+      return { updated: affectedRows(result) === 1, row: row ?? null };
+    },
+
+    /** Locks the listed records that exist and returns their ids; run in a transaction before deleteByIds. */
+    async lockExisting(ids: readonly number[]): Promise<number[]> {
+      const rows = await db
+        .select({ id: medicalRecords.id })
+        .from(medicalRecords)
+        .where(inArray(medicalRecords.id, [...ids]))
+        .for('update');
+      return rows.map((row) => row.id);
+    },
+
+    /** Deletes the listed records in one statement. */
+    async deleteByIds(ids: readonly number[]): Promise<number> {
+      return affectedRows(await db.delete(medicalRecords).where(inArray(medicalRecords.id, [...ids])));
     },
 
     /** Record counts per patient (patients without records are absent). */

@@ -5,11 +5,11 @@
  */
 import { and, asc, count, countDistinct, eq, getTableColumns, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import { schedules, selections } from '../../../drizzle/schema.js';
-import type { Db } from '../../db/client.js';
+import type { Executor } from '../../db/transaction.js';
 
 export type SelectionRow = typeof selections.$inferSelect;
 
-export function selectionRepository(db: Db) {
+export function selectionRepository(db: Executor) {
   return {
     findByIds(ids: readonly number[]): Promise<SelectionRow[]> {
       return db
@@ -37,6 +37,25 @@ export function selectionRepository(db: Db) {
         .innerJoin(schedules, eq(schedules.id, selections.scheduleId))
         .where(and(...conditions))
         .orderBy(asc(selections.patientId), asc(schedules.date), asc(schedules.time), asc(selections.id));
+    },
+
+    /** A patient's selections in one event (id and slot), for replacing them. */
+    ofPatientInEvent(patientId: number, eventId: number): Promise<{ id: number; scheduleId: number }[]> {
+      return db
+        .select({ id: selections.id, scheduleId: selections.scheduleId })
+        .from(selections)
+        .where(and(eq(selections.patientId, patientId), eq(selections.eventId, eventId)));
+    },
+
+    async deleteByIds(ids: readonly number[]): Promise<void> {
+      await db.delete(selections).where(inArray(selections.id, [...ids]));
+    },
+
+    /** One multi-row insert of a patient's new picks in one event. */
+    async insertMany(patientId: number, eventId: number, scheduleIds: readonly number[], now: Date): Promise<void> {
+      await db
+        .insert(selections)
+        .values(scheduleIds.map((scheduleId) => ({ patientId, eventId, scheduleId, createdAt: now })));
     },
 
     countsBySchedule(scheduleIds: readonly number[]): Promise<{ scheduleId: number; total: number }[]> {

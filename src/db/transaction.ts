@@ -1,0 +1,77 @@
+/**
+ * Transactions for writes: one place that runs a unit of work in a MySQL
+ * transaction, rolls it back fully on any error, and retries it (up to
+ * `attempts` times in all) when MySQL picked it as a deadlock victim or it
+ * waited too long for a lock. Past the last attempt, or when the connection
+ * is lost mid-way, the caller gets SERVICE_UNAVAILABLE; nothing is half-written
+ * because MySQL rolls back a transaction whose connection dies.
+ *
+ * Example:
+ *   const id = await inTransaction(db, async (tx) => {
+ *     const eventId = await eventRepository(tx).insert(...);
+ *     await scheduleRepository(tx).insertMany(eventId, slots);
+ *     return eventId;
+ *   });
+ */
+import { gatewayError } from '../errors.js';
+import type { Db } from './client.js';
+
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** A drizzle handle that is either the pool or an open transaction: repositories accept both. */
+export type Executor = Db | Tx;
+
+/** MySQL error numbers of a transaction that may succeed when run again. */
+const RETRYABLE = new Set([1213 /* ER_LOCK_DEADLOCK */, 1205 /* ER_LOCK_WAIT_TIMEOUT */]);
+
+/** Errors meaning MySQL is gone or the statement was cut off, not that the request was wrong. */
+const UNAVAILABLE_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ER_CONNECTION_KILLED',
+  'ER_QUERY_INTERRUPTED',
+  'ER_CON_COUNT_ERROR',
+  'POOL_CLOSED',
+]);
+
+/** The mysql2 error under drizzle's wrapper (drizzle puts the driver error in `cause`). */
+export function driverError(error: unknown): { errno?: number; code?: string; message?: string } | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
+    const candidate = current as { errno?: unknown; code?: unknown; cause?: unknown };
+    if (typeof candidate.errno === 'number' || (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code))) {
+      return candidate as { errno?: number; code?: string };
+    }
+    current = candidate.cause;
+  }
+  return null;
+}
+
+export function isRetryable(error: unknown): boolean {
+  const errno = driverError(error)?.errno;
+  return errno !== undefined && RETRYABLE.has(errno);
+}
+
+/** True when the error says MySQL could not be reached or the statement was killed. */
+export function isUnavailable(error: unknown): boolean {
+  const driver = driverError(error);
+  return driver !== null && (UNAVAILABLE_CODES.has(driver.code ?? '') || driver.errno === 1927 || driver.errno === 1317);
+}
+
+export async function inTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.transaction(work);
+    } catch (error) {
+      if (isRetryable(error) && attempt < attempts) continue;
+      if (isRetryable(error) || isUnavailable(error)) {
+        throw gatewayError('SERVICE_UNAVAILABLE', 'The database could not complete the change; nothing was written. Retry later.', {
+          attempts: attempt,
+        });
+      }
+      throw error;
+    }
+  }
+}

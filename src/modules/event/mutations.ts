@@ -1,0 +1,71 @@
+/**
+ * Mutations on events: create an event with all its slots in one multi-row
+ * insert, and delete an event with its schedules and selections.
+ */
+import type { Resolvers, SlotInput } from '../../__generated__/resolvers-types.js';
+import { clinicianIdOf, requireViewer, requireWriteAccess } from '../../auth/policy.js';
+import type { GatewayContext } from '../../context.js';
+import { inTransaction } from '../../db/transaction.js';
+import { gatewayError } from '../../errors.js';
+import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
+import { boundedList, LIMITS, optionalText, requiredText } from '../validation.js';
+import { eventRepository, type NewSlot } from './repository.js';
+
+export const MAX_EVENT_SLOTS = 1000;
+const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'] as const;
+
+/** `HH:mm`, `HH:mm:ss` or `HH:mm:ss.SSS` as MySQL's `HH:mm:ss` (slots are whole seconds). */
+function storedTime(time: string): string {
+  return time.length === 5 ? `${time}:00` : time.slice(0, 8);
+}
+
+/** Slots as stored, with their weekday; BAD_USER_INPUT for a repeated date and time. */
+export function toSlots(inputs: readonly SlotInput[]): NewSlot[] {
+  boundedList(inputs, 'input.slots', MAX_EVENT_SLOTS, 1);
+  const seen = new Map<string, number>();
+  return inputs.map((input, index) => {
+    const time = storedTime(input.time);
+    const key = `${input.date} ${time}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw gatewayError(
+        'BAD_USER_INPUT',
+        `Field "input.slots[${index}]" repeats input.slots[${first}] (${input.date} ${input.time}); slots must be distinct.`,
+        { field: `input.slots[${index}]` },
+      );
+    }
+    seen.set(key, index);
+    const day = WEEKDAYS[new Date(`${input.date}T00:00:00Z`).getUTCDay()]!;
+    return { date: input.date, time, day };
+  });
+}
+
+export const eventMutations: Resolvers<GatewayContext> = {
+  Mutation: {
+    createEvent: async (_root, { input }, context) => {
+      const viewer = requireViewer(context);
+      requireWriteAccess(viewer, 'create', 'events');
+      const values = {
+        title: requiredText(input.title, 'input.title', LIMITS.title),
+        description: optionalText(input.description, 'input.description', LIMITS.longText) ?? null,
+        organizerId: clinicianIdOf(viewer),
+      };
+      const slots = toSlots(input.slots);
+      const row = await inTransaction(context.db, (tx) => eventRepository(tx).insertWithSlots(values, slots, new Date()));
+      context.refreshLoaders().event.byId.prime(row.id, row);
+      return row;
+    },
+
+    deleteEvent: async (_root, { id }, context) => {
+      requireWriteAccess(requireViewer(context), 'delete', 'events');
+      const eventId = expectGlobalId(id, 'Event');
+      await inTransaction(context.db, async (tx) => {
+        if (!(await eventRepository(tx).deleteWithChildren(eventId))) {
+          throw gatewayError('NOT_FOUND', `Event ${id} does not exist.`, { id });
+        }
+      });
+      context.refreshLoaders();
+      return toGlobalId('Event', eventId);
+    },
+  },
+};

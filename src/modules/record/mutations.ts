@@ -1,0 +1,94 @@
+/**
+ * Mutations on medical records: create (a clinician is the author), update
+ * under optimistic locking, and delete up to 1000 in one statement.
+ */
+import type { Resolvers } from '../../__generated__/resolvers-types.js';
+import { clinicianIdOf, requireViewer, requireWriteAccess } from '../../auth/policy.js';
+import type { GatewayContext } from '../../context.js';
+import { driverError, inTransaction } from '../../db/transaction.js';
+import { gatewayError } from '../../errors.js';
+import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
+import { boundedList, LIMITS, notNull, optionalText, requiredText, version } from '../validation.js';
+import { recordRepository, type RecordChanges } from './repository.js';
+
+export const MAX_DELETE_RECORDS = 1000;
+
+/** A foreign key of medical_records pointed nowhere (errno 1452 names the constraint). */
+function missingParent(error: unknown, constraint: string): boolean {
+  const driver = driverError(error);
+  return driver?.errno === 1452 && (driver.message ?? '').includes(constraint);
+}
+
+export const recordMutations: Resolvers<GatewayContext> = {
+  Mutation: {
+    createRecord: async (_root, { input }, context) => {
+      const viewer = requireViewer(context);
+      requireWriteAccess(viewer, 'create', 'records');
+      const values = {
+        patientId: expectGlobalId(input.patientId, 'Patient', 'input.patientId'),
+        authorId: clinicianIdOf(viewer),
+        diagnosis: requiredText(input.diagnosis, 'input.diagnosis', LIMITS.diagnosis),
+        treatment: optionalText(input.treatment, 'input.treatment', LIMITS.longText) ?? null,
+        notes: optionalText(input.notes, 'input.notes', LIMITS.longText) ?? null,
+        status: notNull(input.status, 'input.status') ?? 'PENDING',
+      };
+      try {
+        const row = await recordRepository(context.db).insert(values, new Date());
+        context.refreshLoaders().record.byId.prime(row.id, row);
+        return row;
+      } catch (error) {
+        if (missingParent(error, 'medical_records_patient_fk')) {
+          throw gatewayError('NOT_FOUND', `Patient ${input.patientId} does not exist.`, { id: input.patientId });
+        }
+        if (missingParent(error, 'medical_records_author_fk')) {
+          throw gatewayError('FORBIDDEN', `The token's subject ${viewer.subject} is not a known clinician.`);
+        }
+        throw error;
+      }
+    },
+
+    updateRecord: async (_root, { input }, context) => {
+      requireWriteAccess(requireViewer(context), 'update', 'records');
+      const id = expectGlobalId(input.id, 'MedicalRecord', 'input.id');
+      const expectedVersion = version(input.expectedVersion, 'input.expectedVersion');
+      const changes: RecordChanges = {};
+      const diagnosis = notNull(input.diagnosis, 'input.diagnosis');
+      if (diagnosis !== undefined) changes.diagnosis = requiredText(diagnosis, 'input.diagnosis', LIMITS.diagnosis);
+      const treatment = optionalText(input.treatment, 'input.treatment', LIMITS.longText);
+      if (treatment !== undefined) changes.treatment = treatment;
+      const notes = optionalText(input.notes, 'input.notes', LIMITS.longText);
+      if (notes !== undefined) changes.notes = notes;
+      const status = notNull(input.status, 'input.status');
+      if (status !== undefined) changes.status = status;
+
+      const { updated, row } = await inTransaction(context.db, (tx) =>
+        recordRepository(tx).updateVersioned(id, expectedVersion, changes, new Date()),
+      );
+      if (!row) throw gatewayError('NOT_FOUND', `Record ${input.id} does not exist.`, { id: input.id });
+      if (!updated) {
+        throw gatewayError(
+          'CONFLICT',
+          `Record ${input.id} is at version ${row.version}, not ${expectedVersion}; reload it and retry.`,
+          { currentVersion: row.version, expectedVersion },
+        );
+      }
+      context.refreshLoaders().record.byId.prime(row.id, row);
+      return row;
+    },
+
+    deleteRecords: async (_root, { ids }, context) => {
+      requireWriteAccess(requireViewer(context), 'delete', 'records');
+      boundedList(ids, 'ids', MAX_DELETE_RECORDS);
+      const recordIds = [...new Set(ids.map((id, index) => expectGlobalId(id, 'MedicalRecord', `ids[${index}]`)))];
+      if (recordIds.length === 0) return [];
+      const deleted = await inTransaction(context.db, async (tx) => {
+        const repository = recordRepository(tx);
+        const existing = await repository.lockExisting(recordIds);
+        if (existing.length > 0) await repository.deleteByIds(existing);
+        return new Set(existing);
+      });
+      context.refreshLoaders();
+      return recordIds.filter((id) => deleted.has(id)).map((id) => toGlobalId('MedicalRecord', id));
+    },
+  },
+};

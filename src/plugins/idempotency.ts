@@ -1,0 +1,150 @@
+/**
+ * useIdempotency: a mutation sent with an `Idempotency-Key` header runs at
+ * most once per principal and key.
+ *
+ * - First request: the key is claimed (Redis `SET NX PX`, or an INSERT IGNORE
+ *   into idempotency_keys when Redis is off), the mutation runs, and its
+ *   response is stored with the request's fingerprint (document hash,
+ *   operation name, variables).
+ * - A retry with the same fingerprint gets the stored response again, with
+ *   header `idempotent-replayed: true`; nothing runs.
+ * - The same key with another fingerprint is BAD_USER_INPUT naming the key.
+ * - A retry while the first is still running is CONFLICT.
+ * - When the first attempt ends in SERVICE_UNAVAILABLE or INTERNAL_SERVER_ERROR
+ *   the key is released, so a retry runs again.
+ *
+ * Keys are scoped to the token's role and subject, so two callers never see
+ * each other's responses. Queries ignore the header.
+ *
+ * Options: `store` (createRedisIdempotencyStore / createMySqlIdempotencyStore),
+ * `ttlSeconds` (IDEMPOTENCY_TTL_SECONDS, default 24 h).
+ */
+import { createHash } from 'node:crypto';
+import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
+import type { FormattedExecutionResult } from 'graphql';
+import type { GatewayContext } from '../context.js';
+import type { Db } from '../db/client.js';
+import { gatewayError } from '../errors.js';
+import { idempotencyRepository } from '../modules/idempotency/repository.js';
+import type { Redis } from '../redis/client.js';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const REPLAYED_HEADER = 'idempotent-replayed';
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const RELEASING_CODES = new Set(['SERVICE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR']);
+
+export type ClaimResult =
+  | { readonly claimed: true }
+  | { readonly claimed: false; readonly fingerprint: string; readonly response: string | null };
+
+export interface IdempotencyStore {
+  claim(scope: string, key: string, fingerprint: string, ttlSeconds: number): Promise<ClaimResult>;
+  complete(scope: string, key: string, fingerprint: string, response: string, ttlSeconds: number): Promise<void>;
+  release(scope: string, key: string): Promise<void>;
+}
+
+export function createRedisIdempotencyStore(redis: Redis, prefix: string): IdempotencyStore {
+  const redisKey = (scope: string, key: string) =>
+    `${prefix}idem:${createHash('sha256').update(scope).update('\n').update(key).digest('hex')}`;
+  return {
+    async claim(scope, key, fingerprint, ttlSeconds) {
+      const name = redisKey(scope, key);
+      const claimed = await redis.set(name, JSON.stringify({ fingerprint, response: null }), 'EX', ttlSeconds, 'NX');
+      if (claimed === 'OK') return { claimed: true };
+      const stored = await redis.get(name);
+      // Expired between the two commands: take it now.
+      if (stored === null) return this.claim(scope, key, fingerprint, ttlSeconds);
+      const { fingerprint: storedFingerprint, response } = JSON.parse(stored) as { fingerprint: string; response: string | null };
+      return { claimed: false, fingerprint: storedFingerprint, response };
+    },
+    async complete(scope, key, fingerprint, response, ttlSeconds) {
+      await redis.set(redisKey(scope, key), JSON.stringify({ fingerprint, response }), 'EX', ttlSeconds, 'XX');
+    },
+    async release(scope, key) {
+      await redis.del(redisKey(scope, key));
+    },
+  };
+}
+
+export function createMySqlIdempotencyStore(db: Db): IdempotencyStore {
+  const repository = idempotencyRepository(db);
+  const expiry = (ttlSeconds: number) => new Date(Date.now() + ttlSeconds * 1000);
+  return {
+    async claim(scope, key, fingerprint, ttlSeconds) {
+      if (await repository.insertClaim(scope, key, fingerprint, expiry(ttlSeconds))) return { claimed: true };
+      if (await repository.reclaimExpired(scope, key, fingerprint, new Date(), expiry(ttlSeconds))) return { claimed: true };
+      const stored = await repository.find(scope, key);
+      if (!stored) return this.claim(scope, key, fingerprint, ttlSeconds);
+      return { claimed: false, fingerprint: stored.fingerprint, response: stored.status === 'done' ? stored.response : null };
+    },
+    async complete(scope, key, _fingerprint, response, ttlSeconds) {
+      await repository.complete(scope, key, response, expiry(ttlSeconds));
+    },
+    async release(scope, key) {
+      await repository.release(scope, key);
+    },
+  };
+}
+
+export function useIdempotency(options: { store: IdempotencyStore; ttlSeconds: number }): ApolloServerPlugin<GatewayContext> {
+  const { store, ttlSeconds } = options;
+  return {
+    async requestDidStart() {
+      let claim: { scope: string; key: string; fingerprint: string } | null = null;
+      return {
+        async responseForOperation({ request, operation, contextValue, queryHash }): Promise<GraphQLResponse | null> {
+          const key = request.http?.headers.get(IDEMPOTENCY_HEADER);
+          if (key === undefined || operation.operation !== 'mutation' || !contextValue.viewer) return null;
+          if (!KEY_PATTERN.test(key)) {
+            throw gatewayError('BAD_USER_INPUT', 'Header "Idempotency-Key" must be 1..255 visible ASCII characters.', {
+              header: 'Idempotency-Key',
+            });
+          }
+          const scope = `${contextValue.viewer.role}:${contextValue.viewer.subject}`;
+          const fingerprint = createHash('sha256')
+            .update(queryHash ?? '')
+            .update('\n')
+            .update(request.operationName ?? '')
+            .update('\n')
+            .update(JSON.stringify(request.variables ?? {}))
+            .digest('hex');
+          const result = await store.claim(scope, key, fingerprint, ttlSeconds).catch(() => {
+            // Without the key store a retry could write twice: refuse rather than run unguarded.
+            throw gatewayError('SERVICE_UNAVAILABLE', 'Idempotency keys cannot be checked right now; retry later.');
+          });
+          if (result.claimed) {
+            claim = { scope, key, fingerprint };
+            return null;
+          }
+          if (result.fingerprint !== fingerprint) {
+            throw gatewayError(
+              'BAD_USER_INPUT',
+              `Idempotency-Key "${key}" was already used with a different request; use a new key for a new request.`,
+              { header: 'Idempotency-Key', idempotencyKey: key },
+            );
+          }
+          if (result.response === null) {
+            throw gatewayError('CONFLICT', `The request with Idempotency-Key "${key}" is still running; retry shortly.`, {
+              idempotencyKey: key,
+            });
+          }
+          return {
+            http: { status: undefined, headers: new HeaderMap([[REPLAYED_HEADER, 'true']]) },
+            body: { kind: 'single', singleResult: JSON.parse(result.response) as FormattedExecutionResult },
+          };
+        },
+
+        async willSendResponse({ response }) {
+          if (!claim) return;
+          const { scope, key, fingerprint } = claim;
+          claim = null;
+          if (response.body.kind !== 'single') return store.release(scope, key);
+          const result = response.body.singleResult;
+          const failed = result.errors?.some((error) => RELEASING_CODES.has(String(error.extensions?.code))) ?? false;
+          if (failed) await store.release(scope, key);
+          else await store.complete(scope, key, fingerprint, JSON.stringify(result), ttlSeconds);
+        },
+      };
+    },
+  };
+}
