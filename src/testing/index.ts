@@ -95,6 +95,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     // Each test gateway has its own key space in the shared Redis.
     REDIS_KEY_PREFIX: `${name}:`,
+    // A loaded CI machine must not turn a slow Redis reply into a failed test; fault tests set their own.
+    REDIS_COMMAND_TIMEOUT_MS: '2000',
     ...options.env,
     DATABASE_URL: databaseUrl,
     PORT: '0',
