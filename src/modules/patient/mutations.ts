@@ -9,6 +9,7 @@ import { inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { email, LIMITS, notNull, pastDate, requiredText, version } from '../validation.js';
+import { versionedOutcome } from '../versioning.js';
 import { patientRepository, type PatientChanges } from './repository.js';
 
 export const patientMutations: Resolvers<GatewayContext> = {
@@ -39,17 +40,10 @@ export const patientMutations: Resolvers<GatewayContext> = {
       const isActive = notNull(input.isActive, 'input.isActive');
       if (isActive !== undefined) changes.isActive = isActive;
 
-      const { updated, row } = await inTransaction(context.db, (tx) =>
+      const outcome = await inTransaction(context.db, (tx) =>
         patientRepository(tx).updateVersioned(id, expectedVersion, changes, new Date()),
       );
-      if (!row) throw gatewayError('NOT_FOUND', `Patient ${input.id} does not exist.`, { id: input.id });
-      if (!updated) {
-        throw gatewayError(
-          'CONFLICT',
-          `Patient ${input.id} is at version ${row.version}, not ${expectedVersion}; reload it and retry.`,
-          { currentVersion: row.version, expectedVersion },
-        );
-      }
+      const row = versionedOutcome(outcome, 'Patient', input.id, expectedVersion);
       context.refreshLoaders().patient.byId.prime(row.id, row);
       return row;
     },

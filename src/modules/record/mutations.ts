@@ -9,6 +9,7 @@ import { driverError, inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { boundedList, LIMITS, notNull, optionalText, requiredText, version } from '../validation.js';
+import { versionedOutcome } from '../versioning.js';
 import { recordRepository, type RecordChanges } from './repository.js';
 
 export const MAX_DELETE_RECORDS = 1000;
@@ -61,17 +62,10 @@ export const recordMutations: Resolvers<GatewayContext> = {
       const status = notNull(input.status, 'input.status');
       if (status !== undefined) changes.status = status;
 
-      const { updated, row } = await inTransaction(context.db, (tx) =>
+      const outcome = await inTransaction(context.db, (tx) =>
         recordRepository(tx).updateVersioned(id, expectedVersion, changes, new Date()),
       );
-      if (!row) throw gatewayError('NOT_FOUND', `Record ${input.id} does not exist.`, { id: input.id });
-      if (!updated) {
-        throw gatewayError(
-          'CONFLICT',
-          `Record ${input.id} is at version ${row.version}, not ${expectedVersion}; reload it and retry.`,
-          { currentVersion: row.version, expectedVersion },
-        );
-      }
+      const row = versionedOutcome(outcome, 'Record', input.id, expectedVersion);
       context.refreshLoaders().record.byId.prime(row.id, row);
       return row;
     },
