@@ -16,8 +16,8 @@ export interface GatewayContext {
   readonly viewer: Viewer | null;
   /** Why a sent token was refused; fields then fail with this error. */
   readonly authError: GraphQLError | null;
-  /** Replaced by `refreshLoaders` after a write, so later fields read the committed state. */
-  loaders: Loaders;
+  /** Renewed in place by `refreshLoaders` after a write, so later fields read the committed state. */
+  readonly loaders: Loaders;
   /** Drops every cached row of this request (called by mutations after they commit). */
   refreshLoaders(): Loaders;
   /** For mutations, which write through repositories inside transactions. */
@@ -42,7 +42,8 @@ export function createContextFactory(db: Db, config: Config): ContextFactory {
       viewer: auth.viewer,
       authError: auth.error,
       loaders: createLoaders(db, config.inChunkSize),
-      refreshLoaders: () => (context.loaders = createLoaders(db, config.inChunkSize)),
+      // In place: Apollo hands resolvers a shallow copy of this object, which shares `loaders`.
+      refreshLoaders: () => Object.assign(context.loaders, createLoaders(db, config.inChunkSize)),
       db,
       cursors,
       config,

@@ -25,17 +25,26 @@ function invalid(field: string, message: string, extra: Record<string, unknown> 
 /** A trimmed string of 1..max characters. */
 export function requiredText(value: string, field: string, max: number): string {
   const trimmed = value.trim();
-  if (trimmed.length < 1 || trimmed.length > max) {
-    throw invalid(field, `must be 1..${max} characters after trimming, got ${trimmed.length}`, { max });
+  const length = characters(trimmed);
+  if (length < 1 || length > max) {
+    throw invalid(field, `must be 1..${max} characters after trimming, got ${length}`, { max });
   }
   return trimmed;
+}
+
+/** Characters as MySQL counts them for utf8mb4 (code points, not UTF-16 units). */
+function characters(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
 }
 
 /** A trimmed string of at most max characters; empty becomes null; undefined stays undefined (unchanged). */
 export function optionalText(value: string | null | undefined, field: string, max: number): string | null | undefined {
   if (value === undefined || value === null) return value;
   const trimmed = value.trim();
-  if (trimmed.length > max) throw invalid(field, `must be at most ${max} characters, got ${trimmed.length}`, { max });
+  const length = characters(trimmed);
+  if (length > max) throw invalid(field, `must be at most ${max} characters, got ${length}`, { max });
   return trimmed === '' ? null : trimmed;
 }
 

@@ -39,6 +39,7 @@ export function expectAnyGlobalId(globalId: string, argument = 'id'): { type: No
   if (!parsed) {
     throw gatewayError('BAD_USER_INPUT', `Argument "${argument}" is not a valid global id: "${truncate(globalId)}".`, {
       argument,
+      field: argument,
     });
   }
   return parsed;
@@ -51,7 +52,7 @@ export function expectGlobalId(globalId: string, type: NodeType, argument = 'id'
     throw gatewayError(
       'BAD_USER_INPUT',
       `Argument "${argument}" must be ${article(type)} ${type} id, got ${article(parsed.type)} ${parsed.type} id.`,
-      { argument, expectedType: type, actualType: parsed.type },
+      { argument, field: argument, expectedType: type, actualType: parsed.type },
     );
   }
   return parsed.id;

@@ -22,13 +22,14 @@ export const selectionMutations: Resolvers<GatewayContext> = {
   Mutation: {
     setSelections: async (_root, { input }, context) => {
       const viewer = requireViewer(context);
-      const eventId = expectGlobalId(input.eventId, 'Event', 'input.eventId');
-      const patientId = expectGlobalId(input.patientId, 'Patient', 'input.patientId');
-      if (viewer.role === 'clinician' || (viewer.role === 'patient' && viewer.patientId !== patientId)) {
-        throw gatewayError('FORBIDDEN', 'Selections may be set only by the patient themselves or an admin.', {
+      const forbidden = () =>
+        gatewayError('FORBIDDEN', 'Selections may be set only by the patient themselves or an admin.', {
           role: viewer.role,
         });
-      }
+      if (viewer.role === 'clinician') throw forbidden();
+      const patientId = expectGlobalId(input.patientId, 'Patient', 'input.patientId');
+      if (viewer.role === 'patient' && viewer.patientId !== patientId) throw forbidden();
+      const eventId = expectGlobalId(input.eventId, 'Event', 'input.eventId');
       boundedList(input.scheduleIds, 'input.scheduleIds', MAX_SELECTIONS);
       const chosen = [
         ...new Set(input.scheduleIds.map((id, index) => expectGlobalId(id, 'Schedule', `input.scheduleIds[${index}]`))),
