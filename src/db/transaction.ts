@@ -37,12 +37,16 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /** The mysql2 error under drizzle's wrapper (drizzle puts the driver error in `cause`). */
-export function driverError(error: unknown): { errno?: number; code?: string; message?: string } | null {
+export function driverError(error: unknown): { errno?: number; code?: string; fatal?: boolean; message?: string } | null {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
-    const candidate = current as { errno?: unknown; code?: unknown; cause?: unknown };
-    if (typeof candidate.errno === 'number' || (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code))) {
-      return candidate as { errno?: number; code?: string };
+    const candidate = current as { errno?: unknown; code?: unknown; fatal?: unknown; cause?: unknown };
+    if (
+      typeof candidate.errno === 'number' ||
+      (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code)) ||
+      candidate.fatal === true
+    ) {
+      return candidate as { errno?: number; code?: string; fatal?: boolean };
     }
     current = candidate.cause;
   }
@@ -57,14 +61,27 @@ export function isRetryable(error: unknown): boolean {
 /** True when the error says MySQL could not be reached or the statement was killed. */
 export function isUnavailable(error: unknown): boolean {
   const driver = driverError(error);
-  return driver !== null && (UNAVAILABLE_CODES.has(driver.code ?? '') || driver.errno === 1927 || driver.errno === 1317);
+  return (
+    driver !== null &&
+    (UNAVAILABLE_CODES.has(driver.code ?? '') || driver.errno === 1927 || driver.errno === 1317 || driver.fatal === true)
+  );
 }
 
 export async function inTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
+    let workError: unknown;
     try {
-      return await db.transaction(work);
-    } catch (error) {
+      return await db.transaction(async (tx) => {
+        try {
+          return await work(tx);
+        } catch (error) {
+          workError = error;
+          throw error;
+        }
+      });
+    } catch (caught) {
+      // On a dead connection drizzle's ROLLBACK fails too; its error must not hide why the work failed.
+      const error = workError ?? caught;
       if (isRetryable(error) && attempt < attempts) continue;
       if (isRetryable(error) || isUnavailable(error)) {
         throw gatewayError('SERVICE_UNAVAILABLE', 'The database could not complete the change; nothing was written. Retry later.', {

@@ -91,10 +91,13 @@ export function useIdempotency(options: { store: IdempotencyStore; ttlSeconds: n
   return {
     async requestDidStart() {
       let claim: { scope: string; key: string; fingerprint: string } | null = null;
+      let replay: GraphQLResponse | null = null;
       return {
-        async responseForOperation({ request, operation, contextValue, queryHash }): Promise<GraphQLResponse | null> {
+        // Errors thrown here become GraphQL errors with their HTTP status; from responseForOperation
+        // Apollo would turn them into an opaque 500 "Internal server error".
+        async didResolveOperation({ request, operation, contextValue, queryHash }): Promise<void> {
           const key = request.http?.headers.get(IDEMPOTENCY_HEADER);
-          if (key === undefined || operation.operation !== 'mutation' || !contextValue.viewer) return null;
+          if (key === undefined || operation?.operation !== 'mutation' || !contextValue.viewer) return;
           if (!KEY_PATTERN.test(key)) {
             throw gatewayError('BAD_USER_INPUT', 'Header "Idempotency-Key" must be 1..255 visible ASCII characters.', {
               header: 'Idempotency-Key',
@@ -114,7 +117,7 @@ export function useIdempotency(options: { store: IdempotencyStore; ttlSeconds: n
           });
           if (result.claimed) {
             claim = { scope, key, fingerprint };
-            return null;
+            return;
           }
           if (result.fingerprint !== fingerprint) {
             throw gatewayError(
@@ -128,10 +131,14 @@ export function useIdempotency(options: { store: IdempotencyStore; ttlSeconds: n
               idempotencyKey: key,
             });
           }
-          return {
+          replay = {
             http: { status: undefined, headers: new HeaderMap([[REPLAYED_HEADER, 'true']]) },
             body: { kind: 'single', singleResult: JSON.parse(result.response) as FormattedExecutionResult },
           };
+        },
+
+        async responseForOperation(): Promise<GraphQLResponse | null> {
+          return replay;
         },
 
         async willSendResponse({ response }) {
