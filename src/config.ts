@@ -27,6 +27,20 @@ export interface Config {
   readonly redisCommandTimeoutMs: number;
   /** REDIS_CONNECT_TIMEOUT_MS (1000): how long start-up waits for Redis before using the in-process tier. */
   readonly redisConnectTimeoutMs: number;
+  /** REDIS_BREAKER_FAILURES (3): consecutive failed Redis cache commands that open the circuit breaker. */
+  readonly redisBreakerFailures: number;
+  /** REDIS_BREAKER_COOLDOWN_MS (1000): how long the open breaker skips Redis before one probe command may pass. */
+  readonly redisBreakerCooldownMs: number;
+  /** CACHE_ENABLED (1): fragment and response caching; 0 sends every read to MySQL. */
+  readonly cacheEnabled: boolean;
+  /** CACHE_FRAGMENT_TTL_SECONDS (300): lifetime of cached rows, lists, pages and counts. */
+  readonly cacheFragmentTtlSeconds: number;
+  /** CACHE_RESPONSE_TTL_SECONDS (60): the longest a whole response is cached (the SDL's @cacheControl maxAge may ask less). */
+  readonly cacheResponseTtlSeconds: number;
+  /** CACHE_L1_MAX_ENTRIES (10000): entries in the in-process tier; 0 turns it off (without Redis, that turns caching off). */
+  readonly cacheL1MaxEntries: number;
+  /** CACHE_GENERATION_TTL_SECONDS (86400): how long Redis remembers a tag's last invalidation; must outlast any request. */
+  readonly cacheGenerationTtlSeconds: number;
   /** IDEMPOTENCY_TTL_SECONDS (86400): how long an Idempotency-Key and its response are kept. */
   readonly idempotencyTtlSeconds: number;
   /** JWT_SECRET (a fixed development secret, refused in production): HS256 secret for bearer tokens. */
@@ -99,6 +113,13 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'gw:',
     redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 100, 1),
     redisConnectTimeoutMs: integer(env, 'REDIS_CONNECT_TIMEOUT_MS', 1000, 1),
+    redisBreakerFailures: integer(env, 'REDIS_BREAKER_FAILURES', 3, 1),
+    redisBreakerCooldownMs: integer(env, 'REDIS_BREAKER_COOLDOWN_MS', 1000, 1),
+    cacheEnabled: flag(env, 'CACHE_ENABLED', true),
+    cacheFragmentTtlSeconds: integer(env, 'CACHE_FRAGMENT_TTL_SECONDS', 300, 1),
+    cacheResponseTtlSeconds: integer(env, 'CACHE_RESPONSE_TTL_SECONDS', 60, 1),
+    cacheL1MaxEntries: integer(env, 'CACHE_L1_MAX_ENTRIES', 10_000),
+    cacheGenerationTtlSeconds: integer(env, 'CACHE_GENERATION_TTL_SECONDS', 24 * 3600, 60),
     idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
     jwtSecret,
     cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,

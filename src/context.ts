@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLError } from 'graphql';
 import { viewerFromAuthorization, type Viewer } from './auth/token.js';
+import type { Cache, CacheSession } from './cache/cache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import { createLoaders, type Loaders } from './modules/loaders.js';
@@ -16,10 +17,17 @@ export interface GatewayContext {
   readonly viewer: Viewer | null;
   /** Why a sent token was refused; fields then fail with this error. */
   readonly authError: GraphQLError | null;
-  /** Renewed in place by `refreshLoaders` after a write, so later fields read the committed state. */
+  /** Renewed in place by `committed` after a write, so later fields read the committed state. */
   readonly loaders: Loaders;
-  /** Drops every cached row of this request (called by mutations after they commit). */
-  refreshLoaders(): Loaders;
+  /**
+   * Called by every mutation after its transaction committed: invalidates the
+   * cache tags the write touched (awaited, so every read that starts after the
+   * mutation returns sees it, on every instance) and renews this request's
+   * loaders. Returns the new loaders.
+   */
+  committed(tags: readonly string[]): Promise<Loaders>;
+  /** This request's view of the cache (fence, tags read, statistics for extensions.cache). */
+  readonly cacheSession: CacheSession;
   /** For mutations, which write through repositories inside transactions. */
   readonly db: Db;
   readonly cursors: CursorCodec;
@@ -33,17 +41,23 @@ export interface RequestInfo {
 
 export type ContextFactory = (request: RequestInfo) => Promise<GatewayContext>;
 
-export function createContextFactory(db: Db, config: Config): ContextFactory {
+export function createContextFactory(db: Db, config: Config, cache: Cache): ContextFactory {
   const cursors = createCursorCodec(config.cursorSecret);
   return async (request) => {
     const auth = await viewerFromAuthorization(request.authorization, config.jwtSecret);
+    const cacheSession = cache.session();
+    const loaderContext = { db, chunkSize: config.inChunkSize, cache, session: cacheSession };
     const context: GatewayContext = {
       requestId: request.requestId ?? randomUUID(),
       viewer: auth.viewer,
       authError: auth.error,
-      loaders: createLoaders(db, config.inChunkSize),
-      // In place: Apollo hands resolvers a shallow copy of this object, which shares `loaders`.
-      refreshLoaders: () => Object.assign(context.loaders, createLoaders(db, config.inChunkSize)),
+      loaders: createLoaders(loaderContext),
+      committed: async (tags) => {
+        await cache.invalidate(cacheSession, tags);
+        // In place: Apollo hands resolvers a shallow copy of this object, which shares `loaders`.
+        return Object.assign(context.loaders, createLoaders(loaderContext));
+      },
+      cacheSession,
       db,
       cursors,
       config,

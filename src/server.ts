@@ -13,16 +13,15 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import {
-  ApolloServerPluginCacheControlDisabled,
-  ApolloServerPluginLandingPageDisabled,
-} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { createCache, type Cache, type CacheHooks } from './cache/cache.js';
 import type { Config } from './config.js';
 import { createContextFactory, type ContextFactory, type GatewayContext } from './context.js';
 import { migrationsApplied, type Database } from './db/client.js';
@@ -36,6 +35,7 @@ import {
   useIdempotency,
 } from './plugins/idempotency.js';
 import { useIntrospectionAuth } from './plugins/introspection-auth.js';
+import { useResponseCache } from './plugins/response-cache.js';
 import type { Redis } from './redis/client.js';
 import { useSqlCountHeader } from './plugins/sql-count.js';
 import { loadTypeDefs } from './schema.js';
@@ -46,12 +46,15 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** Shared state across instances; null runs on MySQL and in-process fallbacks. */
   readonly redis: Redis | null;
+  /** Test-only hooks into the cache's load path. */
+  readonly cacheHooks?: CacheHooks;
 }
 
 export interface Gateway {
   readonly apollo: ApolloServer<GatewayContext>;
   readonly httpServer: http.Server;
   readonly createContext: ContextFactory;
+  readonly cache: Cache;
   listen(): Promise<{ url: string; port: number }>;
   /** Readiness turns 503 at once; in-flight requests get the grace period; then the pool closes. */
   shutdown(): Promise<void>;
@@ -59,8 +62,12 @@ export interface Gateway {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-export async function createGateway({ config, database, logger, redis }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, database, logger, redis, cacheHooks }: GatewayOptions): Promise<Gateway> {
   const production = config.nodeEnv === 'production';
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const cache = createCache({ config, redis, logger, metrics, ...(cacheHooks ? { hooks: cacheHooks } : {}) });
+  logger.info({ mode: cache.mode }, `cache: ${cache.mode === 'redis' ? 'Redis shared tier' : cache.mode === 'local' ? 'in-process only' : 'off'}`);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -77,12 +84,14 @@ export async function createGateway({ config, database, logger, redis }: Gateway
     // src/main.ts owns SIGTERM/SIGINT: readiness first, then this server's stop, then the pool.
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginCacheControlDisabled(),
+      // Computes each response's cache policy from the SDL's @cacheControl hints; no HTTP caching headers.
+      ApolloServerPluginCacheControl({ defaultMaxAge: 0, calculateHttpHeaders: false }),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       useIntrospectionAuth(),
       useErrorMasking(logger),
       useSqlCountHeader({ enabled: !production }),
+      useResponseCache({ cache, maxTtlSeconds: config.cacheResponseTtlSeconds, exposeStats: !production }),
       useIdempotency({
         store: redis
           ? createRedisIdempotencyStore(redis, config.redisKeyPrefix)
@@ -92,10 +101,7 @@ export async function createGateway({ config, database, logger, redis }: Gateway
     ],
   });
   await apollo.start();
-  const createContext = createContextFactory(database.db, config);
-
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
+  const createContext = createContextFactory(database.db, config, cache);
   new Counter({
     name: 'gateway_sql_statements_total',
     help: 'SQL statements sent to MySQL by this process.',
@@ -177,6 +183,7 @@ export async function createGateway({ config, database, logger, redis }: Gateway
     apollo,
     httpServer,
     createContext,
+    cache,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -190,6 +197,7 @@ export async function createGateway({ config, database, logger, redis }: Gateway
         shuttingDown = true;
         await apollo.stop();
         await database.close();
+        await cache.close();
         if (redis) await redis.quit().catch(() => redis.disconnect());
       })()),
   };

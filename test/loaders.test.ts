@@ -33,9 +33,15 @@ async function counted<T>(work: () => Promise<T>): Promise<{ value: T; sqlCount:
   return { value, sqlCount: trace.count };
 }
 
+/** A request's loaders, as the context builds them (this gateway's cache is off). */
+function loadersOfRequest() {
+  const { cache } = gw.gateway;
+  return createLoaders({ db: gw.database.db, chunkSize: 1000, cache, session: cache.session() });
+}
+
 describe('by-id loaders', () => {
   it('return rows in key order with null for missing keys, one statement', async () => {
-    const loaders = createLoaders(gw.database.db, 1000);
+    const loaders = loadersOfRequest();
     const keys = [patientIds[2]!, 9_999_999, patientIds[0]!, patientIds[1]!];
     const { value, sqlCount } = await counted(() => loaders.patient.byId.loadMany(keys));
     expect(value.map((row) => (row && !(row instanceof Error) ? row.id : row))).toEqual([
@@ -48,7 +54,7 @@ describe('by-id loaders', () => {
   });
 
   it('chunk 1,500 keys into two IN-lists of at most 1,000', async () => {
-    const loaders = createLoaders(gw.database.db, 1000);
+    const loaders = loadersOfRequest();
     const { value, sqlCount } = await counted(() => loaders.patient.byId.loadMany(patientIds));
     expect(value).toHaveLength(1500);
     expect(value.every((row, index) => row !== null && !(row instanceof Error) && row.id === patientIds[index])).toBe(true);
@@ -56,7 +62,7 @@ describe('by-id loaders', () => {
   });
 
   it('dedupe repeated keys and serve them from the request cache', async () => {
-    const loaders = createLoaders(gw.database.db, 1000);
+    const loaders = loadersOfRequest();
     const first = await counted(() => loaders.patient.byId.loadMany([patientIds[0]!, patientIds[0]!, patientIds[1]!]));
     expect(first.sqlCount).toBe(1);
     const again = await counted(() => loaders.patient.byId.load(patientIds[0]!));
@@ -67,7 +73,7 @@ describe('by-id loaders', () => {
 
 describe('grouped loaders', () => {
   it('fail only the keys of the group whose statement failed', async () => {
-    const loaders = createLoaders(gw.database.db, 1000);
+    const loaders = loadersOfRequest();
     const good = { patientId: patientIds[0]!, status: null, after: null, limit: 5 };
     // An invalid instant cannot be sent to MySQL: that group's statement fails before it is sent.
     const broken = { patientId: patientIds[1]!, status: null, after: { createdAt: new Date(Number.NaN), id: 1 }, limit: 5 };

@@ -494,8 +494,8 @@ describe('deletePatient', () => {
     const one = await deleteAndCount(1);
     const thousand = await deleteAndCount(1000);
     console.log(`deletePatient: 1 child → ${one} statements, 1000 children → ${thousand}`);
-    // BEGIN, DELETE selections, DELETE records, DELETE patient, COMMIT.
-    expect(one).toBe(5);
+    // BEGIN, SELECT … FOR UPDATE the picked slots (cache tags), DELETE selections, DELETE records, DELETE patient, COMMIT.
+    expect(one).toBe(6);
     expect(thousand).toBe(one);
   });
 
@@ -505,7 +505,7 @@ describe('deletePatient', () => {
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({ deletePatient: gid.patient(id) });
     expect(await patientRow(id)).toBeUndefined();
-    expect(result.sqlCount).toBe(5);
+    expect(result.sqlCount).toBe(6);
   });
 
   it('fails with NOT_FOUND for a patient that does not exist, changing nothing', async () => {
@@ -1070,8 +1070,9 @@ describe('deleteEvent', () => {
     const one = await deleteAndCount(1);
     const thousand = await deleteAndCount(1000);
     console.log(`deleteEvent: 1 slot + 1 selection → ${one} statements, 1000 slots + 1000 selections → ${thousand}`);
-    // BEGIN, DELETE selections, DELETE schedules, DELETE event, COMMIT.
-    expect(one).toBe(5);
+    // BEGIN, SELECT … FOR UPDATE slots and participants (cache tags), DELETE selections, DELETE schedules,
+    // DELETE event, COMMIT.
+    expect(one).toBe(7);
     expect(thousand).toBe(one);
   });
 

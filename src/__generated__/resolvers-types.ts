@@ -22,6 +22,14 @@ export type Scalars = {
   LocalTime: { input: string; output: string; }
 };
 
+/**
+ * Who may share a cached response: PUBLIC, every authenticated caller; PRIVATE,
+ * only the caller (role and subject) it was computed for.
+ */
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 /** A doctor, nurse or therapist of the clinic. */
 export type Clinician = Node & {
   __typename?: 'Clinician';
@@ -558,6 +566,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CacheControlScope: CacheControlScope;
   Clinician: ResolverTypeWrapper<ClinicianRow>;
   CreateEventInput: CreateEventInput;
   CreatePatientInput: CreatePatientInput;
@@ -631,6 +640,14 @@ export type ResolversParentTypes = {
   UpdateRecordInput: UpdateRecordInput;
   Viewer: ViewerModel;
 };
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CostDirectiveArgs = {
   weight: Scalars['String']['input'];
@@ -832,6 +849,7 @@ export type Resolvers<ContextType = GatewayContext> = {
 };
 
 export type DirectiveResolvers<ContextType = GatewayContext> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
   cost?: CostDirectiveResolver<any, any, ContextType>;
   listSize?: ListSizeDirectiveResolver<any, any, ContextType>;
 };

@@ -1,6 +1,7 @@
 /**
  * The small toolkit every domain loader is built from.
  *
+ * - `cachedLoader` puts the fragment cache (src/cache) in front of a batch.
  * - `createLoader` makes a per-request DataLoader whose batches never exceed
  *   the IN-list chunk size (DataLoader's own maxBatchSize splits them, so a
  *   1,500-key load is two statements and a failing chunk fails only its keys).
@@ -18,6 +19,18 @@
  *   await byId.loadMany([3, 999]) // [{ id: 3, ... }, null]
  */
 import DataLoader from 'dataloader';
+import type { Cache, CacheSession, FragmentSpec } from '../cache/cache.js';
+import type { Db } from '../db/client.js';
+
+/** What every domain's loader factory receives, once per request. */
+export interface LoaderContext {
+  readonly db: Db;
+  /** Most keys per batch (per statement); the config's DB_IN_CHUNK_SIZE. */
+  readonly chunkSize: number;
+  readonly cache: Cache;
+  /** The request's cache session (fence, tags touched, statistics). */
+  readonly session: CacheSession;
+}
 
 export interface LoaderOptions<K> {
   /** Most keys per batch (per statement); the config's DB_IN_CHUNK_SIZE. */
@@ -33,6 +46,31 @@ export function createLoader<K, V>(
   return new DataLoader<K, V, string | number | K>(batch, {
     maxBatchSize: options.chunkSize,
     ...(options.cacheKeyFn ? { cacheKeyFn: options.cacheKeyFn } : {}),
+  });
+}
+
+/**
+ * A loader whose batches go through the fragment cache first: one cache read
+ * for the whole batch, then `batch` for the misses only, then a fenced
+ * write-back. `fragment.keyOf` defaults to the loader's cacheKeyFn (or the key).
+ *
+ * Example:
+ *   cachedLoader(context, { name: 'Clinician', tagsOf: (id) => [cacheTags.clinician(id)] },
+ *     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id));
+ */
+export function cachedLoader<K, V>(
+  context: LoaderContext,
+  fragment: Omit<FragmentSpec<K, V>, 'keyOf'> & Partial<Pick<FragmentSpec<K, V>, 'keyOf'>>,
+  batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
+  options: { readonly cacheKeyFn?: (key: K) => string | number } = {},
+): DataLoader<K, V, string | number | K> {
+  const spec: FragmentSpec<K, V> = {
+    ...fragment,
+    keyOf: fragment.keyOf ?? options.cacheKeyFn ?? ((key: K) => String(key)),
+  };
+  return createLoader((keys) => context.cache.loadFragments(context.session, spec, keys, batch), {
+    chunkSize: context.chunkSize,
+    ...options,
   });
 }
 

@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { HeaderMap } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { signToken, type TokenClaims } from '../auth/token.js';
+import type { CacheHooks } from '../cache/cache.js';
 import { loadConfig, type Config } from '../config.js';
 import { connectDatabase, migrateDatabase, type Database } from '../db/client.js';
 import { newSqlTrace, withSqlTrace, type SqlStatement } from '../db/sql-counter.js';
@@ -83,6 +84,14 @@ export interface TestGatewayOptions {
   readonly serverUrl?: string;
   /** Extra settings, as environment variables (e.g. { MAX_PAGE_SIZE: '50' }). */
   readonly env?: Record<string, string>;
+  /**
+   * Turn the fragment and response cache on (default off: SQL counts are
+   * those of cold caches, and fixtures written straight to MySQL are seen).
+   * Tests of the cache itself turn it on and write through mutations.
+   */
+  readonly cache?: boolean;
+  /** Test-only hooks into the cache's load path (e.g. pause a reader after its MySQL read). */
+  readonly cacheHooks?: CacheHooks;
 }
 
 export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -97,6 +106,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     REDIS_KEY_PREFIX: `${name}:`,
     // A loaded CI machine must not turn a slow Redis reply into a failed test; fault tests set their own.
     REDIS_COMMAND_TIMEOUT_MS: '2000',
+    CACHE_ENABLED: options.cache ? '1' : '0',
     ...options.env,
     DATABASE_URL: databaseUrl,
     PORT: '0',
@@ -105,7 +115,13 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   const database = await connectDatabase(databaseUrl, { poolSize: config.dbPoolSize });
   await migrateDatabase(database);
   const redis = await connectRedis(config, logger);
-  const gateway = await createGateway({ config, database, logger, redis });
+  const gateway = await createGateway({
+    config,
+    database,
+    logger,
+    redis,
+    ...(options.cacheHooks ? { cacheHooks: options.cacheHooks } : {}),
+  });
 
   const authorizationFor = async (caller: Caller): Promise<string | undefined> => {
     if (caller === null) return undefined;

@@ -1,14 +1,15 @@
-/** Per-request loaders for clinicians: by id. */
-import type { Db } from '../../db/client.js';
-import { createLoader, oneByKey } from '../batching.js';
+/** Per-request loaders for clinicians: by id, through the fragment cache. */
+import { cacheTags } from '../../cache/tags.js';
+import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
 import { clinicianRepository, type ClinicianRow } from './repository.js';
 
-export function createClinicianLoaders(db: Db, chunkSize: number) {
-  const repository = clinicianRepository(db);
+export function createClinicianLoaders(context: LoaderContext) {
+  const repository = clinicianRepository(context.db);
   return {
-    byId: createLoader<number, ClinicianRow | null>(
+    byId: cachedLoader<number, ClinicianRow | null>(
+      context,
+      { name: 'Clinician', tagsOf: (id) => [cacheTags.clinician(id)], storable: (row) => row !== null },
       async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-      { chunkSize },
     ),
   };
 }

@@ -1,6 +1,6 @@
-/** Per-request loaders for events: by id, list pages and the list count. */
-import type { Db } from '../../db/client.js';
-import { createLoader, oneByKey } from '../batching.js';
+/** Per-request loaders for events: by id, list pages and the list count, all through the fragment cache. */
+import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { eventRepository, type EventRow } from './repository.js';
 
@@ -9,26 +9,28 @@ export interface EventPageKey {
   readonly limit: number;
 }
 
-export function createEventLoaders(db: Db, chunkSize: number) {
-  const repository = eventRepository(db);
-  const byId = createLoader<number, EventRow | null>(
+export function createEventLoaders(context: LoaderContext) {
+  const repository = eventRepository(context.db);
+  const byId = cachedLoader<number, EventRow | null>(
+    context,
+    { name: 'Event', tagsOf: (id) => [cacheTags.event(id)], storable: (row) => row !== null },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-    { chunkSize },
   );
   return {
     byId,
-    page: createLoader<EventPageKey, EventRow[]>(
-      (keys) =>
-        Promise.all(
-          keys.map(async (key) => {
-            const rows = await repository.page(key.after, key.limit);
-            for (const row of rows) byId.prime(row.id, row);
-            return rows;
-          }),
-        ),
-      { chunkSize, cacheKeyFn: (key) => JSON.stringify(key) },
+    page: cachedLoader<EventPageKey, EventRow[]>(
+      context,
+      {
+        name: 'events',
+        tagsOf: (_key, rows) => listTags([cacheTags.events], rows, rowTags.event),
+        onValue: (_key, rows) => rows.forEach((row) => byId.prime(row.id, row)),
+      },
+      (keys) => Promise.all(keys.map((key) => repository.page(key.after, key.limit))),
+      { cacheKeyFn: (key) => JSON.stringify(key) },
     ),
-    count: createLoader<'all', number>((keys) => Promise.all(keys.map(() => repository.count())), { chunkSize }),
+    count: cachedLoader<'all', number>(context, { name: 'events.count', tagsOf: () => [cacheTags.events] }, (keys) =>
+      Promise.all(keys.map(() => repository.count())),
+    ),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Resolvers, SlotInput } from '../../__generated__/resolvers-types.js';
 import { clinicianIdOf, requireViewer, requireWriteAccess } from '../../auth/policy.js';
+import { cacheTags } from '../../cache/tags.js';
 import type { GatewayContext } from '../../context.js';
 import { inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
@@ -52,19 +53,29 @@ export const eventMutations: Resolvers<GatewayContext> = {
       };
       const slots = toSlots(input.slots);
       const row = await inTransaction(context.db, (tx) => eventRepository(tx).insertWithSlots(values, slots, new Date()));
-      context.refreshLoaders().event.byId.prime(row.id, row);
+      // The new id's lists may have been asked for (and cached empty) before the event existed.
+      const tags = [cacheTags.events, cacheTags.event(row.id), cacheTags.eventSchedules(row.id), cacheTags.eventParticipants(row.id)];
+      (await context.committed(tags)).event.byId.prime(row.id, row);
       return row;
     },
 
     deleteEvent: async (_root, { id }, context) => {
       requireWriteAccess(requireViewer(context), 'delete', 'events');
       const eventId = expectGlobalId(id, 'Event');
-      await inTransaction(context.db, async (tx) => {
-        if (!(await eventRepository(tx).deleteWithChildren(eventId))) {
-          throw gatewayError('NOT_FOUND', `Event ${id} does not exist.`, { id });
-        }
+      const removed = await inTransaction(context.db, async (tx) => {
+        const children = await eventRepository(tx).deleteWithChildren(eventId);
+        if (!children) throw gatewayError('NOT_FOUND', `Event ${id} does not exist.`, { id });
+        return children;
       });
-      context.refreshLoaders();
+      await context.committed([
+        cacheTags.event(eventId),
+        cacheTags.events,
+        // Schedule rows carry the schedules tag, selection rows their schedule's selections tag.
+        cacheTags.eventSchedules(eventId),
+        cacheTags.eventParticipants(eventId),
+        ...removed.scheduleIds.map(cacheTags.scheduleSelections),
+        ...removed.patientIds.map(cacheTags.patientSelections),
+      ]);
       return toGlobalId('Event', eventId);
     },
   },

@@ -36,11 +36,23 @@ export function eventRepository(db: Executor) {
       return { ...values, id: eventId, createdAt: now, updatedAt: now, version: 1 };
     },
 
-    /** Deletes the event's selections, schedules and the event: three statements, whatever the children. */
-    async deleteWithChildren(id: number): Promise<boolean> {
+    /**
+     * Deletes the event's selections, schedules and the event: five
+     * statements, whatever the children. Returns its slots and participants
+     * (for cache invalidation), or null when the event did not exist. Run in a
+     * transaction: the reads lock what they return.
+     */
+    async deleteWithChildren(id: number): Promise<{ scheduleIds: number[]; patientIds: number[] } | null> {
+      const slots = await db.select({ id: schedules.id }).from(schedules).where(eq(schedules.eventId, id)).for('update');
+      const pickers = await db
+        .select({ patientId: selections.patientId })
+        .from(selections)
+        .where(eq(selections.eventId, id))
+        .for('update');
       await db.delete(selections).where(eq(selections.eventId, id));
       await db.delete(schedules).where(eq(schedules.eventId, id));
-      return affectedRows(await db.delete(events).where(eq(events.id, id))) === 1;
+      if (affectedRows(await db.delete(events).where(eq(events.id, id))) !== 1) return null;
+      return { scheduleIds: slots.map((row) => row.id), patientIds: [...new Set(pickers.map((row) => row.patientId))] };
     },
 
     async exists(id: number): Promise<boolean> {

@@ -1,6 +1,6 @@
-/** Per-request loaders for patients: by id, list pages and list counts. */
-import type { Db } from '../../db/client.js';
-import { createLoader, oneByKey } from '../batching.js';
+/** Per-request loaders for patients: by id, list pages and list counts, all through the fragment cache. */
+import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { patientRepository, type PatientListFilter, type PatientRow } from './repository.js';
 
@@ -10,27 +10,32 @@ export interface PatientPageKey {
   readonly limit: number;
 }
 
-export function createPatientLoaders(db: Db, chunkSize: number) {
-  const repository = patientRepository(db);
-  const byId = createLoader<number, PatientRow | null>(
+export function createPatientLoaders(context: LoaderContext) {
+  const repository = patientRepository(context.db);
+  const byId = cachedLoader<number, PatientRow | null>(
+    context,
+    { name: 'Patient', tagsOf: (id) => [cacheTags.patient(id)], storable: (row) => row !== null },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-    { chunkSize },
   );
-  const prime = (rows: PatientRow[]) => {
-    for (const row of rows) byId.prime(row.id, row);
-    return rows;
-  };
   return {
     byId,
     // Root lists have one key per field; loaders still dedupe aliases asking the same page.
-    page: createLoader<PatientPageKey, PatientRow[]>(
-      (keys) => Promise.all(keys.map(async (key) => prime(await repository.page(key.filter, key.after, key.limit)))),
-      { chunkSize, cacheKeyFn: (key) => JSON.stringify(key) },
+    page: cachedLoader<PatientPageKey, PatientRow[]>(
+      context,
+      {
+        name: 'patients',
+        tagsOf: (_key, rows) => listTags([cacheTags.patients], rows, rowTags.patient),
+        onValue: (_key, rows) => rows.forEach((row) => byId.prime(row.id, row)),
+      },
+      (keys) => Promise.all(keys.map((key) => repository.page(key.filter, key.after, key.limit))),
+      { cacheKeyFn: (key) => JSON.stringify(key) },
     ),
-    count: createLoader<PatientListFilter, number>((filters) => Promise.all(filters.map((f) => repository.count(f))), {
-      chunkSize,
-      cacheKeyFn: (key) => JSON.stringify(key),
-    }),
+    count: cachedLoader<PatientListFilter, number>(
+      context,
+      { name: 'patients.count', tagsOf: () => [cacheTags.patients] },
+      (filters) => Promise.all(filters.map((filter) => repository.count(filter))),
+      { cacheKeyFn: (key) => JSON.stringify(key) },
+    ),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { requireViewer, requireWriteAccess } from '../../auth/policy.js';
+import { cacheTags } from '../../cache/tags.js';
 import type { GatewayContext } from '../../context.js';
 import { inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
@@ -11,6 +12,14 @@ import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { email, LIMITS, notNull, pastDate, requiredText, version } from '../validation.js';
 import { versionedOutcome } from '../versioning.js';
 import { patientRepository, type PatientChanges } from './repository.js';
+
+/** A new id may have been asked for (and its absence cached) before it existed. */
+const newPatientTags = (id: number) => [
+  cacheTags.patients,
+  cacheTags.patient(id),
+  cacheTags.patientRecords(id),
+  cacheTags.patientSelections(id),
+];
 
 export const patientMutations: Resolvers<GatewayContext> = {
   Mutation: {
@@ -23,7 +32,7 @@ export const patientMutations: Resolvers<GatewayContext> = {
         isActive: notNull(input.isActive, 'input.isActive') ?? true,
       };
       const row = await patientRepository(context.db).insert(values, new Date());
-      context.refreshLoaders().patient.byId.prime(row.id, row);
+      (await context.committed(newPatientTags(row.id))).patient.byId.prime(row.id, row);
       return row;
     },
 
@@ -44,19 +53,28 @@ export const patientMutations: Resolvers<GatewayContext> = {
         patientRepository(tx).updateVersioned(id, expectedVersion, changes, new Date()),
       );
       const row = versionedOutcome(outcome, 'Patient', input.id, expectedVersion);
-      context.refreshLoaders().patient.byId.prime(row.id, row);
+      // The list too: a changed name, birth date or isActive moves the patient in or out of filtered pages.
+      (await context.committed([cacheTags.patient(row.id), cacheTags.patients])).patient.byId.prime(row.id, row);
       return row;
     },
 
     deletePatient: async (_root, { id }, context) => {
       requireWriteAccess(requireViewer(context), 'delete', 'patients');
       const patientId = expectGlobalId(id, 'Patient');
-      await inTransaction(context.db, async (tx) => {
-        if (!(await patientRepository(tx).deleteWithChildren(patientId))) {
-          throw gatewayError('NOT_FOUND', `Patient ${id} does not exist.`, { id });
-        }
+      const removed = await inTransaction(context.db, async (tx) => {
+        const children = await patientRepository(tx).deleteWithChildren(patientId);
+        if (!children) throw gatewayError('NOT_FOUND', `Patient ${id} does not exist.`, { id });
+        return children;
       });
-      context.refreshLoaders();
+      await context.committed([
+        cacheTags.patient(patientId),
+        cacheTags.patients,
+        // Record and selection rows carry these list tags, so they go too.
+        cacheTags.patientRecords(patientId),
+        cacheTags.patientSelections(patientId),
+        ...removed.scheduleIds.map(cacheTags.scheduleSelections),
+        ...removed.eventIds.map(cacheTags.eventParticipants),
+      ]);
       return toGlobalId('Patient', patientId);
     },
   },

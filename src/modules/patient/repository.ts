@@ -91,11 +91,26 @@ export function patientRepository(db: Executor) {
       return { updated: affectedRows(result) === 1, row: row ?? null };
     },
 
-    /** Deletes the patient's selections, records and the patient: three statements, whatever the children. */
-    async deleteWithChildren(id: number): Promise<boolean> {
+    /**
+     * Deletes the patient's selections, records and the patient: four
+     * statements, whatever the children. Returns the slots and events whose
+     * selections it removed (for cache invalidation), or null when the patient
+     * did not exist. Run in a transaction: the first read locks the
+     * selections, so none can be added in between.
+     */
+    async deleteWithChildren(id: number): Promise<{ scheduleIds: number[]; eventIds: number[] } | null> {
+      const picked = await db
+        .select({ scheduleId: selections.scheduleId, eventId: selections.eventId })
+        .from(selections)
+        .where(eq(selections.patientId, id))
+        .for('update');
       await db.delete(selections).where(eq(selections.patientId, id));
       await db.delete(medicalRecords).where(eq(medicalRecords.patientId, id));
-      return affectedRows(await db.delete(patients).where(eq(patients.id, id))) === 1;
+      if (affectedRows(await db.delete(patients).where(eq(patients.id, id))) !== 1) return null;
+      return {
+        scheduleIds: [...new Set(picked.map((row) => row.scheduleId))],
+        eventIds: [...new Set(picked.map((row) => row.eventId))],
+      };
     },
 
     /** Locks the patient row until the transaction ends; false when it does not exist. */

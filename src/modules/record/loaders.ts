@@ -1,9 +1,10 @@
 /**
  * Per-request loaders for medical records: by id, per-patient pages (all
- * patients asking the same page arguments share one statement) and counts.
+ * patients asking the same page arguments share one statement) and counts,
+ * all through the fragment cache.
  */
-import type { Db } from '../../db/client.js';
-import { countByKey, createLoader, manyByKey, oneByKey, perGroup } from '../batching.js';
+import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { recordRepository, type RecordRow, type RecordStatusValue } from './repository.js';
 
@@ -21,26 +22,38 @@ export interface RecordCountKey {
 
 const pageArguments = (key: RecordPageKey) => JSON.stringify([key.status, key.after, key.limit]);
 
-export function createRecordLoaders(db: Db, chunkSize: number) {
-  const repository = recordRepository(db);
-  const byId = createLoader<number, RecordRow | null>(
+export function createRecordLoaders(context: LoaderContext) {
+  const repository = recordRepository(context.db);
+  const byId = cachedLoader<number, RecordRow | null>(
+    context,
+    {
+      name: 'Record',
+      tagsOf: (id, row) => (row ? rowTags.record(row) : [cacheTags.record(id)]),
+      storable: (row) => row !== null,
+    },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-    { chunkSize },
   );
   return {
     byId,
-    pageByPatient: createLoader<RecordPageKey, RecordRow[]>(
+    pageByPatient: cachedLoader<RecordPageKey, RecordRow[]>(
+      context,
+      {
+        name: 'Patient.records',
+        tagsOf: (key, rows) => listTags([cacheTags.patientRecords(key.patientId)], rows, rowTags.record),
+        onValue: (_key, rows) => rows.forEach((row) => byId.prime(row.id, row)),
+      },
       (keys) =>
         perGroup(keys, pageArguments, async (group) => {
           const [{ status, after, limit }] = group as [RecordPageKey];
           const patientIds = group.map((key) => key.patientId);
           const rows = await repository.pagesByPatient(patientIds, { status, after, limit });
-          for (const row of rows) byId.prime(row.id, row);
           return manyByKey(patientIds, rows, (row) => row.patientId);
         }),
-      { chunkSize, cacheKeyFn: (key) => `${key.patientId}|${pageArguments(key)}` },
+      { cacheKeyFn: (key) => `${key.patientId}|${pageArguments(key)}` },
     ),
-    countByPatient: createLoader<RecordCountKey, number>(
+    countByPatient: cachedLoader<RecordCountKey, number>(
+      context,
+      { name: 'Patient.recordCount', tagsOf: (key) => [cacheTags.patientRecords(key.patientId)] },
       (keys) =>
         perGroup(
           keys,
@@ -51,7 +64,7 @@ export function createRecordLoaders(db: Db, chunkSize: number) {
             return countByKey(patientIds, rows, (row) => row.patientId);
           },
         ),
-      { chunkSize, cacheKeyFn: (key) => `${key.patientId}|${key.status ?? ''}` },
+      { cacheKeyFn: (key) => `${key.patientId}|${key.status ?? ''}` },
     ),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { clinicianIdOf, requireViewer, requireWriteAccess } from '../../auth/policy.js';
+import { cacheTags } from '../../cache/tags.js';
 import type { GatewayContext } from '../../context.js';
 import { driverError, inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
@@ -35,7 +36,10 @@ export const recordMutations: Resolvers<GatewayContext> = {
       };
       try {
         const row = await recordRepository(context.db).insert(values, new Date());
-        context.refreshLoaders().record.byId.prime(row.id, row);
+        (await context.committed([cacheTags.patientRecords(row.patientId), cacheTags.record(row.id)])).record.byId.prime(
+          row.id,
+          row,
+        );
         return row;
       } catch (error) {
         if (missingParent(error, 'medical_records_patient_fk')) {
@@ -66,7 +70,9 @@ export const recordMutations: Resolvers<GatewayContext> = {
         recordRepository(tx).updateVersioned(id, expectedVersion, changes, new Date()),
       );
       const row = versionedOutcome(outcome, 'Record', input.id, expectedVersion);
-      context.refreshLoaders().record.byId.prime(row.id, row);
+      // A status change moves the record between the patient's filtered pages and counts.
+      const tags = [cacheTags.record(row.id), ...(changes.status ? [cacheTags.patientRecords(row.patientId)] : [])];
+      (await context.committed(tags)).record.byId.prime(row.id, row);
       return row;
     },
 
@@ -78,11 +84,15 @@ export const recordMutations: Resolvers<GatewayContext> = {
       const deleted = await inTransaction(context.db, async (tx) => {
         const repository = recordRepository(tx);
         const existing = await repository.lockExisting(recordIds);
-        if (existing.length > 0) await repository.deleteByIds(existing);
-        return new Set(existing);
+        if (existing.length > 0) await repository.deleteByIds(existing.map((row) => row.id));
+        return existing;
       });
-      context.refreshLoaders();
-      return recordIds.filter((id) => deleted.has(id)).map((id) => toGlobalId('MedicalRecord', id));
+      await context.committed([
+        ...deleted.map((row) => cacheTags.record(row.id)),
+        ...new Set(deleted.map((row) => cacheTags.patientRecords(row.patientId))),
+      ]);
+      const deletedIds = new Set(deleted.map((row) => row.id));
+      return recordIds.filter((id) => deletedIds.has(id)).map((id) => toGlobalId('MedicalRecord', id));
     },
   },
 };

@@ -78,14 +78,13 @@ export function recordRepository(db: Executor) {
       return { updated: affectedRows(result) === 1, row: row ?? null };
     },
 
-    /** Locks the listed records that exist and returns their ids; run in a transaction before deleteByIds. */
-    async lockExisting(ids: readonly number[]): Promise<number[]> {
-      const rows = await db
-        .select({ id: medicalRecords.id })
+    /** Locks the listed records that exist and returns them (id, patient); run in a transaction before deleteByIds. */
+    lockExisting(ids: readonly number[]): Promise<{ id: number; patientId: number }[]> {
+      return db
+        .select({ id: medicalRecords.id, patientId: medicalRecords.patientId })
         .from(medicalRecords)
         .where(inArray(medicalRecords.id, [...ids]))
         .for('update');
-      return rows.map((row) => row.id);
     },
 
     /** Deletes the listed records in one statement. */

@@ -1,6 +1,6 @@
-/** Per-request loaders for schedules: by id and the slots of each event (optionally one date). */
-import type { Db } from '../../db/client.js';
-import { createLoader, manyByKey, oneByKey, perGroup } from '../batching.js';
+/** Per-request loaders for schedules: by id and the slots of each event (optionally one date), through the fragment cache. */
+import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cachedLoader, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import { scheduleRepository, type ScheduleRow } from './repository.js';
 
 export interface EventSchedulesKey {
@@ -8,15 +8,26 @@ export interface EventSchedulesKey {
   readonly date: string | null;
 }
 
-export function createScheduleLoaders(db: Db, chunkSize: number) {
-  const repository = scheduleRepository(db);
-  const byId = createLoader<number, ScheduleRow | null>(
+export function createScheduleLoaders(context: LoaderContext) {
+  const repository = scheduleRepository(context.db);
+  const byId = cachedLoader<number, ScheduleRow | null>(
+    context,
+    {
+      name: 'Schedule',
+      tagsOf: (id, row) => (row ? rowTags.schedule(row) : [cacheTags.schedule(id)]),
+      storable: (row) => row !== null,
+    },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-    { chunkSize },
   );
   return {
     byId,
-    byEvent: createLoader<EventSchedulesKey, ScheduleRow[]>(
+    byEvent: cachedLoader<EventSchedulesKey, ScheduleRow[]>(
+      context,
+      {
+        name: 'Event.schedules',
+        tagsOf: (key, rows) => listTags([cacheTags.eventSchedules(key.eventId)], rows, rowTags.schedule),
+        onValue: (_key, rows) => rows.forEach((row) => byId.prime(row.id, row)),
+      },
       (keys) =>
         perGroup(
           keys,
@@ -24,11 +35,10 @@ export function createScheduleLoaders(db: Db, chunkSize: number) {
           async (group) => {
             const eventIds = group.map((key) => key.eventId);
             const rows = await repository.byEvents(eventIds, group[0]?.date ?? null);
-            for (const row of rows) byId.prime(row.id, row);
             return manyByKey(eventIds, rows, (row) => row.eventId);
           },
         ),
-      { chunkSize, cacheKeyFn: (key) => `${key.eventId}|${key.date ?? ''}` },
+      { cacheKeyFn: (key) => `${key.eventId}|${key.date ?? ''}` },
     ),
   };
 }

@@ -1,9 +1,10 @@
 /**
  * Per-request loaders for selections: by id, per schedule, per patient, counts
- * per schedule, and per-event participant pages and counts.
+ * per schedule, and per-event participant pages and counts, all through the
+ * fragment cache.
  */
-import type { Db } from '../../db/client.js';
-import { countByKey, createLoader, manyByKey, oneByKey, perGroup } from '../batching.js';
+import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import { selectionRepository, type SelectionRow } from './repository.js';
 
 export interface PatientSelectionsKey {
@@ -22,42 +23,57 @@ export interface ParticipantPageKey {
 const participantArguments = (key: ParticipantPageKey) =>
   JSON.stringify([key.afterPatientId, key.onlyPatientId, key.limit]);
 
-export function createSelectionLoaders(db: Db, chunkSize: number) {
-  const repository = selectionRepository(db);
-  const byId = createLoader<number, SelectionRow | null>(
+export function createSelectionLoaders(context: LoaderContext) {
+  const repository = selectionRepository(context.db);
+  const byId = cachedLoader<number, SelectionRow | null>(
+    context,
+    {
+      name: 'Selection',
+      tagsOf: (id, row) => (row ? rowTags.selection(row) : [cacheTags.selection(id)]),
+      storable: (row) => row !== null,
+    },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-    { chunkSize },
   );
-  const prime = (rows: SelectionRow[]) => {
-    for (const row of rows) byId.prime(row.id, row);
-    return rows;
-  };
+  const primeRows = (_key: unknown, rows: SelectionRow[]) => rows.forEach((row) => byId.prime(row.id, row));
   return {
     byId,
-    bySchedule: createLoader<number, SelectionRow[]>(
-      async (scheduleIds) =>
-        manyByKey(scheduleIds, prime(await repository.bySchedules(scheduleIds)), (row) => row.scheduleId),
-      { chunkSize },
+    bySchedule: cachedLoader<number, SelectionRow[]>(
+      context,
+      {
+        name: 'Schedule.selections',
+        tagsOf: (scheduleId, rows) => listTags([cacheTags.scheduleSelections(scheduleId)], rows, rowTags.selection),
+        onValue: primeRows,
+      },
+      async (scheduleIds) => manyByKey(scheduleIds, await repository.bySchedules(scheduleIds), (row) => row.scheduleId),
     ),
-    byPatient: createLoader<PatientSelectionsKey, SelectionRow[]>(
+    byPatient: cachedLoader<PatientSelectionsKey, SelectionRow[]>(
+      context,
+      {
+        name: 'Patient.selections',
+        tagsOf: (key, rows) => listTags([cacheTags.patientSelections(key.patientId)], rows, rowTags.selection),
+        onValue: primeRows,
+      },
       (keys) =>
         perGroup(
           keys,
           (key) => String(key.eventId ?? ''),
           async (group) => {
             const patientIds = group.map((key) => key.patientId);
-            const rows = prime(await repository.byPatients(patientIds, group[0]?.eventId ?? null));
+            const rows = await repository.byPatients(patientIds, group[0]?.eventId ?? null);
             return manyByKey(patientIds, rows, (row) => row.patientId);
           },
         ),
-      { chunkSize, cacheKeyFn: (key) => `${key.patientId}|${key.eventId ?? ''}` },
+      { cacheKeyFn: (key) => `${key.patientId}|${key.eventId ?? ''}` },
     ),
-    countBySchedule: createLoader<number, number>(
+    countBySchedule: cachedLoader<number, number>(
+      context,
+      { name: 'Schedule.selectionCount', tagsOf: (scheduleId) => [cacheTags.scheduleSelections(scheduleId)] },
       async (scheduleIds) =>
         countByKey(scheduleIds, await repository.countsBySchedule(scheduleIds), (row) => row.scheduleId),
-      { chunkSize },
     ),
-    participantPage: createLoader<ParticipantPageKey, number[]>(
+    participantPage: cachedLoader<ParticipantPageKey, number[]>(
+      context,
+      { name: 'Event.participants', tagsOf: (key) => [cacheTags.eventParticipants(key.eventId)] },
       (keys) =>
         perGroup(keys, participantArguments, async (group) => {
           const [{ afterPatientId, onlyPatientId, limit }] = group as [ParticipantPageKey];
@@ -65,11 +81,12 @@ export function createSelectionLoaders(db: Db, chunkSize: number) {
           const rows = await repository.participantPages(eventIds, { afterPatientId, onlyPatientId, limit });
           return manyByKey(eventIds, rows, (row) => row.eventId).map((pairs) => pairs.map((pair) => pair.patientId));
         }),
-      { chunkSize, cacheKeyFn: (key) => `${key.eventId}|${participantArguments(key)}` },
+      { cacheKeyFn: (key) => `${key.eventId}|${participantArguments(key)}` },
     ),
-    participantCount: createLoader<number, number>(
+    participantCount: cachedLoader<number, number>(
+      context,
+      { name: 'Event.participantCount', tagsOf: (eventId) => [cacheTags.eventParticipants(eventId)] },
       async (eventIds) => countByKey(eventIds, await repository.participantCounts(eventIds), (row) => row.eventId),
-      { chunkSize },
     ),
   };
 }

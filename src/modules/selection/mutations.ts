@@ -6,6 +6,7 @@
  */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { requireViewer } from '../../auth/policy.js';
+import { cacheTags } from '../../cache/tags.js';
 import type { GatewayContext } from '../../context.js';
 import { inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
@@ -35,7 +36,7 @@ export const selectionMutations: Resolvers<GatewayContext> = {
         ...new Set(input.scheduleIds.map((id, index) => expectGlobalId(id, 'Schedule', `input.scheduleIds[${index}]`))),
       ];
 
-      await inTransaction(context.db, async (tx) => {
+      const changedSlots = await inTransaction(context.db, async (tx) => {
         if (!(await patientRepository(tx).lock(patientId))) {
           throw gatewayError('NOT_FOUND', `Patient ${input.patientId} does not exist.`, { id: input.patientId });
         }
@@ -64,8 +65,15 @@ export const selectionMutations: Resolvers<GatewayContext> = {
         const added = chosen.filter((id) => !had.has(id));
         if (dropped.length > 0) await selections.deleteByIds(dropped);
         if (added.length > 0) await selections.insertMany(patientId, eventId, added, new Date());
+        return [...existing.filter((row) => !keep.has(row.scheduleId)).map((row) => row.scheduleId), ...added];
       });
-      return context.refreshLoaders().selection.byPatient.load({ patientId, eventId });
+      const loaders = await context.committed([
+        // Selection rows carry this tag, so removed picks go too.
+        cacheTags.patientSelections(patientId),
+        cacheTags.eventParticipants(eventId),
+        ...changedSlots.map(cacheTags.scheduleSelections),
+      ]);
+      return loaders.selection.byPatient.load({ patientId, eventId });
     },
   },
 };

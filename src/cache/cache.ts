@@ -1,0 +1,322 @@
+/**
+ * The gateway's one cache API: fragments (rows by id, per-parent lists and
+ * pages, counts) under the loaders, whole responses under the response-cache
+ * plugin, and tag invalidation after mutations.
+ *
+ * Tiers: Redis shared by every instance (see redis-tier.ts for the fence and
+ * the epoch), and an optional in-process L1 kept in step by pub/sub. With
+ * REDIS_URL=off or no Redis at start, the L1 is the only tier and the same
+ * guarantees hold for the one instance.
+ *
+ * A request works through a `CacheSession`: its first cache read fixes the
+ * session's fence (the invalidation sequence, read before any MySQL read of
+ * the request), and every fragment it touches adds its tags to the session,
+ * so a whole response can be stored under the tags of everything it holds.
+ *
+ * Example (a loader batch function):
+ *   const byId = (ids: readonly number[]) =>
+ *     cache.loadFragments(session, {
+ *       name: 'Patient',
+ *       keyOf: (id) => id,
+ *       tagsOf: (id) => [tags.patient(id)],
+ *       storable: (row) => row !== null,
+ *     }, ids, (missing) => repository.findByIds(missing).then(...));
+ *
+ *   // after a mutation commits, before it returns:
+ *   await cache.invalidate(session, [tags.patient(42), tags.patients]);
+ */
+import type { Redis } from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { LocalTier, type TierEntry } from './local-tier.js';
+import { RedisTier } from './redis-tier.js';
+import { decode, encode } from './serialize.js';
+
+/** How one loader's values are cached. */
+export interface FragmentSpec<K, V> {
+  /** Names the fragment kind in cache keys, e.g. 'Patient' or 'Patient.records'. */
+  readonly name: string;
+  /** The key's part of the cache key; equal keys must give equal strings. */
+  keyOf(key: K): string | number;
+  /** Tags the value depends on: its own entity, its list, and every row it holds. */
+  tagsOf(key: K, value: V): readonly string[];
+  /** False for values not worth storing (default: everything is stored). */
+  storable?(value: V): boolean;
+  /** Sees every value, cached or loaded (loaders prime their by-id loader here). */
+  onValue?(key: K, value: V): void;
+}
+
+/** Per-request cache state: the fence, the tags touched, and what happened (extensions.cache). */
+export class CacheSession {
+  /** Invalidation sequence read before this request's first MySQL read; null until then. */
+  sequence: number | null = null;
+  /** Tags of every fragment this request read, cached or not. */
+  readonly tags = new Set<string>();
+  /** A fragment bypassed the cache (Redis failed): the response must not be stored. */
+  degraded = false;
+  readonly stats = { hits: 0, misses: 0, coalesced: 0, fills: 0, fenced: 0, invalidations: 0 };
+}
+
+/** Test-only hooks into the load path. */
+export interface CacheHooks {
+  /** Runs after a fragment batch was read from MySQL and before it is written back. */
+  afterLoad?(names: readonly string[]): Promise<void> | void;
+}
+
+interface Flight {
+  readonly fence: number;
+  readonly result: Promise<{ value: unknown; tags: readonly string[] }>;
+}
+
+interface Stored {
+  readonly t: readonly string[];
+  readonly v: unknown;
+}
+
+export interface CacheOptions {
+  readonly config: Config;
+  readonly redis: Redis | null;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly hooks?: CacheHooks;
+}
+
+export interface Cache {
+  readonly enabled: boolean;
+  /** 'redis' when Redis is the shared tier, 'local' when the in-process tier is the only one, 'off'. */
+  readonly mode: 'redis' | 'local' | 'off';
+  session(): CacheSession;
+  /** Cached values of `keys` in key order, loading the missing ones with `load` (one call) and storing them. */
+  loadFragments<K, V>(
+    session: CacheSession,
+    spec: FragmentSpec<K, V>,
+    keys: readonly K[],
+    load: (missing: readonly K[]) => Promise<readonly (V | Error)[]>,
+  ): Promise<(V | Error)[]>;
+  /** Raw entries by key (undefined when absent); fixes the session's fence if not yet fixed. */
+  read(session: CacheSession, keys: readonly string[]): Promise<(string | undefined)[]>;
+  /** Stores entries fenced at `fence` (a `session.sequence` taken before the data was read). */
+  store(session: CacheSession, entries: readonly TierEntry[], fence: number): Promise<void>;
+  /** Invalidates `tags` everywhere; resolves once Redis (or the L1) has dropped them. */
+  invalidate(session: CacheSession | null, tags: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createCache({ config, redis, logger, metrics, hooks }: CacheOptions): Cache {
+  const counter = (name: string, help: string) =>
+    new Counter({ name, help, labelNames: ['kind'] as const, registers: [metrics] });
+  const meters = {
+    hits: counter('gateway_cache_hits_total', 'Cache entries found (kind: fragment or response).'),
+    misses: counter('gateway_cache_misses_total', 'Cache entries not found (kind: fragment or response).'),
+    coalesced: counter('gateway_cache_coalesced_total', 'Missing fragments served by another request’s MySQL load.'),
+    fills: counter('gateway_cache_fills_total', 'Entries written to the cache.'),
+    fenced: counter('gateway_cache_fenced_fills_total', 'Entries refused at write-back: invalidated after they were read.'),
+    invalidations: counter('gateway_cache_invalidations_total', 'Invalidations sent after mutations (kind: tags).'),
+    redisErrors: counter('gateway_redis_errors_total', 'Redis cache commands that failed or were refused by the breaker.'),
+  };
+
+  const ttlSeconds = config.cacheFragmentTtlSeconds;
+  const enabled = config.cacheEnabled && (redis !== null || config.cacheL1MaxEntries > 0);
+  const local =
+    enabled && config.cacheL1MaxEntries > 0
+      ? new LocalTier({ maxEntries: config.cacheL1MaxEntries, ttlMs: ttlSeconds * 1000 })
+      : null;
+  const shared =
+    enabled && redis
+      ? new RedisTier({
+          redis,
+          keyPrefix: config.redisKeyPrefix,
+          local,
+          breakerFailures: config.redisBreakerFailures,
+          breakerCooldownMs: config.redisBreakerCooldownMs,
+          generationTtlSeconds: config.cacheGenerationTtlSeconds,
+          tagSetTtlSeconds: Math.max(ttlSeconds, config.cacheResponseTtlSeconds) + 60,
+          logger,
+          onError: () => meters.redisErrors.inc({ kind: 'redis' }),
+        })
+      : null;
+  const inFlight = new Map<string, Flight>();
+
+  const kindOf = (key: string) => (key.startsWith('response:') ? 'response' : 'fragment');
+
+  const cache: Cache = {
+    enabled,
+    mode: !enabled ? 'off' : shared ? 'redis' : 'local',
+
+    session: () => new CacheSession(),
+
+    async read(session, keys) {
+      if (!enabled) return keys.map(() => undefined);
+      const found = new Array<string | undefined>(keys.length).fill(undefined);
+      let remaining = keys.map((_key, index) => index);
+      if (shared) {
+        if (session.degraded) return found;
+        if (local && session.sequence !== null && shared.localCurrent(session.sequence)) {
+          remaining = remaining.filter((index) => (found[index] = local.get(keys[index]!)) === undefined);
+        }
+        if (remaining.length > 0 || session.sequence === null) {
+          try {
+            const fence = session.sequence;
+            const { sequence, values } = await shared.read(remaining.map((index) => keys[index]!));
+            session.sequence ??= sequence;
+            const promote: TierEntry[] = [];
+            remaining.forEach((index, position) => {
+              const value = values[position] ?? undefined;
+              found[index] = value;
+              if (value !== undefined && local) promote.push({ key: keys[index]!, value, tags: decode<Stored>(value).t });
+            });
+            // Values read from Redis are current as of this read: the L1 takes them under the same fence rule.
+            if (promote.length > 0 && local) local.store(promote, fence ?? sequence);
+          } catch {
+            session.degraded = true;
+          }
+        }
+      } else if (local) {
+        session.sequence ??= local.sequence;
+        for (const index of remaining) found[index] = local.get(keys[index]!);
+      }
+      for (const [index, value] of found.entries()) {
+        const kind = kindOf(keys[index]!);
+        if (value === undefined) meters.misses.inc({ kind });
+        else meters.hits.inc({ kind });
+      }
+      return found;
+    },
+
+    async store(session, entries, fence) {
+      if (!enabled || entries.length === 0 || session.degraded) return;
+      let stored: boolean[];
+      if (shared) {
+        try {
+          stored = await shared.store(entries, fence, ttlSeconds);
+        } catch {
+          session.degraded = true;
+          return;
+        }
+        // Only what Redis admitted may enter the L1; the L1 applies its own fence on top.
+        if (local) local.store(entries.filter((_entry, index) => stored[index]), fence);
+      } else {
+        stored = local!.store(entries, fence);
+      }
+      const fills = stored.filter(Boolean).length;
+      session.stats.fills += fills;
+      session.stats.fenced += stored.length - fills;
+      meters.fills.inc({ kind: kindOf(entries[0]!.key) }, fills);
+      meters.fenced.inc({ kind: kindOf(entries[0]!.key) }, stored.length - fills);
+    },
+
+    async loadFragments<K, V>(
+      session: CacheSession,
+      spec: FragmentSpec<K, V>,
+      keys: readonly K[],
+      load: (missing: readonly K[]) => Promise<readonly (V | Error)[]>,
+    ) {
+      if (!enabled) return [...(await load(keys))];
+      const names = keys.map((key) => `${spec.name}:${spec.keyOf(key)}`);
+      const cached = await cache.read(session, names);
+      const results = new Array<V | Error>(keys.length);
+      const take = (index: number, value: V, tags: readonly string[]) => {
+        results[index] = value;
+        for (const tag of tags) session.tags.add(tag);
+        spec.onValue?.(keys[index]!, value);
+      };
+      const missing: number[] = [];
+      cached.forEach((text, index) => {
+        if (text === undefined) return missing.push(index);
+        const entry = decode<Stored>(text);
+        session.stats.hits += 1;
+        take(index, entry.v as V, entry.t);
+      });
+      if (missing.length === 0) return results;
+
+      // Stampede protection: a key already being loaded by a request whose fence is at least ours
+      // (so its MySQL read started after every invalidation we must see) is awaited, not reloaded.
+      const fence = session.degraded ? null : session.sequence;
+      const followers: number[] = [];
+      const leaders: number[] = [];
+      for (const index of missing) {
+        const flight = fence === null ? undefined : inFlight.get(names[index]!);
+        (flight && flight.fence >= fence! ? followers : leaders).push(index);
+      }
+      const settle = new Map<string, { resolve: (v: { value: unknown; tags: readonly string[] }) => void; reject: (e: unknown) => void }>();
+      if (fence !== null) {
+        for (const index of leaders) {
+          const name = names[index]!;
+          const result = new Promise<{ value: unknown; tags: readonly string[] }>((resolve, reject) =>
+            settle.set(name, { resolve, reject }),
+          );
+          result.catch(() => undefined);
+          inFlight.set(name, { fence, result });
+        }
+      }
+      const loading = (async () => {
+        if (leaders.length === 0) return;
+        try {
+          const values = await load(leaders.map((index) => keys[index]!));
+          await hooks?.afterLoad?.(leaders.map((index) => names[index]!));
+          session.stats.misses += leaders.length;
+          const entries: TierEntry[] = [];
+          leaders.forEach((index, position) => {
+            const value = values[position] as V | Error;
+            const name = names[index]!;
+            if (value instanceof Error) {
+              results[index] = value;
+              settle.get(name)?.reject(value);
+              return;
+            }
+            const tags = spec.tagsOf(keys[index]!, value);
+            take(index, value, tags);
+            settle.get(name)?.resolve({ value, tags });
+            if (spec.storable?.(value) ?? true) entries.push({ key: name, value: encode({ t: tags, v: value }), tags });
+          });
+          if (fence !== null) await cache.store(session, entries, fence);
+        } catch (error) {
+          for (const index of leaders) settle.get(names[index]!)?.reject(error);
+          throw error;
+        } finally {
+          for (const index of leaders) {
+            const name = names[index]!;
+            if (settle.has(name) && inFlight.get(name)?.fence === fence) inFlight.delete(name);
+          }
+        }
+      })();
+      await Promise.all([
+        loading,
+        ...followers.map(async (index) => {
+          try {
+            const { value, tags } = await inFlight.get(names[index]!)!.result;
+            session.stats.coalesced += 1;
+            meters.coalesced.inc({ kind: 'fragment' });
+            take(index, value as V, tags);
+          } catch (error) {
+            results[index] = error instanceof Error ? error : new Error(String(error));
+          }
+        }),
+      ]);
+      return results;
+    },
+
+    async invalidate(session, tags) {
+      if (!enabled || tags.length === 0) return;
+      const unique = [...new Set(tags)];
+      meters.invalidations.inc({ kind: 'tags' }, unique.length);
+      if (session) session.stats.invalidations += unique.length;
+      let sequence: number | null;
+      if (shared) {
+        sequence = await shared.invalidate(unique);
+        if (sequence === null && session) session.degraded = true;
+      } else {
+        sequence = local!.sequence + 1;
+        local!.invalidate(unique, sequence);
+      }
+      // Reads later in this request must see the write: they may only use what is current as of this sequence.
+      if (session && sequence !== null) session.sequence = Math.max(session.sequence ?? sequence, sequence);
+    },
+
+    async close() {
+      await shared?.close();
+    },
+  };
+  return cache;
+}
