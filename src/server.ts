@@ -55,6 +55,8 @@ export interface Gateway {
   readonly httpServer: http.Server;
   readonly createContext: ContextFactory;
   readonly cache: Cache;
+  /** The Prometheus registry served on /metrics. */
+  readonly metrics: Registry;
   listen(): Promise<{ url: string; port: number }>;
   /** Readiness turns 503 at once; in-flight requests get the grace period; then the pool closes. */
   shutdown(): Promise<void>;
@@ -184,6 +186,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     httpServer,
     createContext,
     cache,
+    metrics,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

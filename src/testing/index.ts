@@ -61,6 +61,8 @@ export interface RunResult<TData = Record<string, any>> {
 }
 
 export interface TestGateway {
+  /** The throw-away database's name, also the Redis key prefix (without the colon). */
+  readonly name: string;
   readonly config: Config;
   readonly database: Database;
   readonly gateway: Gateway;
@@ -92,12 +94,21 @@ export interface TestGatewayOptions {
   readonly cache?: boolean;
   /** Test-only hooks into the cache's load path (e.g. pause a reader after its MySQL read). */
   readonly cacheHooks?: CacheHooks;
+  /**
+   * Another instance of the same deployment: this gateway uses that one's
+   * database and Redis key prefix (as a second process would) instead of its
+   * own; closing it leaves both in place for their owner.
+   */
+  readonly shareWith?: TestGateway;
 }
 
 export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const server = options.serverUrl ?? process.env.TEST_DATABASE_SERVER ?? 'mysql://root@127.0.0.1:3306';
-  const name = `gw_test_${(options.name ?? 'test').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = `${server.replace(/\/$/, '')}/${name}`;
+  const owner = options.shareWith;
+  const name =
+    owner?.name ??
+    `gw_test_${(options.name ?? 'test').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = owner?.databaseUrl ?? `${server.replace(/\/$/, '')}/${name}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
@@ -113,7 +124,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   });
   const logger = createLogger(config.logLevel);
   const database = await connectDatabase(databaseUrl, { poolSize: config.dbPoolSize });
-  await migrateDatabase(database);
+  if (!owner) await migrateDatabase(database);
   const redis = await connectRedis(config, logger);
   const gateway = await createGateway({
     config,
@@ -138,6 +149,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   };
 
   return {
+    name,
     config,
     database,
     gateway,
@@ -171,6 +183,10 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
       };
     },
     async close() {
+      if (owner) {
+        await gateway.shutdown();
+        return;
+      }
       const dropper = await connectDatabase(databaseUrl, { poolSize: 1 });
       try {
         if (redis?.status === 'ready') await deleteKeys(redis, `${name}:*`);
