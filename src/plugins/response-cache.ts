@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { Cache } from '../cache/cache.js';
-import { decode, encode } from '../cache/serialize.js';
+import { decode } from '../cache/serialize.js';
 import type { GatewayContext } from '../context.js';
 
 export interface ResponseCacheOptions {
@@ -88,7 +88,8 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
                 [
                   {
                     key: keys[policy.scope],
-                    value: encode({ t: tags, v: result.data }),
+                    // Plain JSON: executed results hold serialized scalars only, no Dates.
+                    value: JSON.stringify({ t: tags, v: result.data }),
                     tags,
                     ttlSeconds: Math.min(policy.maxAge, maxTtlSeconds),
                   },
