@@ -113,7 +113,8 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
     fills: counter('gateway_cache_fills_total', 'Entries written to the cache.'),
     fenced: counter('gateway_cache_fenced_fills_total', 'Entries refused at write-back: invalidated after they were read.'),
     invalidations: counter('gateway_cache_invalidations_total', 'Invalidations sent after mutations (kind: tags).'),
-    redisErrors: counter('gateway_redis_errors_total', 'Redis cache commands that failed or were refused by the breaker.'),
+    redisErrors: counter('gateway_redis_errors_total', 'Redis cache commands that failed (kind: redis).'),
+    breakerRefusals: counter('gateway_redis_breaker_refusals_total', 'Redis cache commands the open circuit breaker skipped.'),
   };
 
   const ttlSeconds = config.cacheFragmentTtlSeconds;
@@ -134,6 +135,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
           tagSetTtlSeconds: Math.max(ttlSeconds, config.cacheResponseTtlSeconds) + 60,
           logger,
           onError: () => meters.redisErrors.inc({ kind: 'redis' }),
+          onRefused: () => meters.breakerRefusals.inc({ kind: 'redis' }),
         })
       : null;
   const inFlight = new Map<string, Flight>();

@@ -150,6 +150,8 @@ export interface RedisTierOptions {
   readonly logger: Logger;
   /** Counts every failed Redis command. */
   readonly onError: () => void;
+  /** Counts every command the open breaker refused without sending it. */
+  readonly onRefused: () => void;
 }
 
 export class RedisUnavailableError extends Error {
@@ -204,6 +206,10 @@ export class RedisTier {
   private readonly breaker: CircuitBreaker;
   /** An invalidation may not have reached Redis: bump the epoch before using it again. */
   private epochBumpPending = false;
+  /** Invalidations that may not have reached Redis so far; a bump covers those counted before it was sent. */
+  private undelivered = 0;
+  /** Retries the pending bump while nothing else uses Redis, so other instances stop serving old entries soon. */
+  private bumpRetry: NodeJS.Timeout | null = null;
   /** The L1 has applied every invalidation up to `local.sequence`. */
   private localSynced = false;
 
@@ -265,7 +271,9 @@ export class RedisTier {
       this.options.local?.invalidate(tags, sequence, { advance: false });
       return sequence;
     } catch (error) {
+      this.undelivered += 1;
       this.epochBumpPending = true;
+      this.scheduleBumpRetry();
       this.options.local?.clear();
       this.options.logger.warn({ err: error, tags: tags.length }, 'cache invalidation did not reach Redis; epoch bump scheduled');
       return null;
@@ -273,15 +281,35 @@ export class RedisTier {
   }
 
   async close(): Promise<void> {
+    if (this.bumpRetry) clearInterval(this.bumpRetry);
     this.subscriber.disconnect();
   }
 
+  private scheduleBumpRetry(): void {
+    if (this.bumpRetry) return;
+    this.bumpRetry = setInterval(() => {
+      if (!this.epochBumpPending) {
+        clearInterval(this.bumpRetry!);
+        this.bumpRetry = null;
+        return;
+      }
+      // guard() runs the bump first; the command itself does nothing.
+      this.guard(async () => undefined).catch(() => undefined);
+    }, this.options.breakerCooldownMs);
+    this.bumpRetry.unref();
+  }
+
   private async guard<T>(command: () => Promise<T>): Promise<T> {
-    if (!this.breaker.allow()) throw new RedisUnavailableError('circuit open');
+    if (!this.breaker.allow()) {
+      this.options.onRefused();
+      throw new RedisUnavailableError('circuit open');
+    }
     try {
       if (this.epochBumpPending) {
+        const covered = this.undelivered;
         await this.redis.cacheBumpEpoch(this.prefix);
-        this.epochBumpPending = false;
+        // An invalidation that failed while the bump was in flight may postdate it: bump again then.
+        if (this.undelivered === covered) this.epochBumpPending = false;
         this.options.logger.info('Redis is back: cache epoch bumped, entries from before the outage abandoned');
       }
       const result = await command();
@@ -314,7 +342,7 @@ export class RedisTier {
         desync();
       }
     });
-    this.subscriber.on('ready', () => {
+    const synchronize = () => {
       void (async () => {
         try {
           await this.subscriber.subscribe(channel);
@@ -323,11 +351,16 @@ export class RedisTier {
           local.reset(Number(sequence));
           this.localSynced = true;
         } catch (error) {
-          this.options.logger.debug({ err: error }, 'cache pub/sub link not established');
+          this.options.logger.debug({ err: error }, 'cache pub/sub link not established; retrying');
           desync();
+          // The main connection may not be ready yet: try again while the subscriber stays up.
+          setTimeout(() => {
+            if (this.subscriber.status === 'ready') synchronize();
+          }, this.options.breakerCooldownMs).unref();
         }
       })();
-    });
+    };
+    this.subscriber.on('ready', synchronize);
     this.subscriber.connect().catch(() => undefined);
   }
 }
