@@ -81,7 +81,7 @@ function kit(gateway: () => TestGateway) {
   };
 }
 
-/** The next row id of `table` (ids are handed out in order; this file never deletes the newest row). */
+/** The next row id of `table`: ids are handed out in order, and no test here deletes the newest patient, record or event. */
 async function nextId(gateway: TestGateway, table: string): Promise<number> {
   const [rows] = await gateway.database.pool.query<RowDataPacket[]>(`SELECT COALESCE(MAX(id), 0) + 1 AS next FROM ${table}`);
   return Number(rows[0]!.next);
@@ -953,21 +953,28 @@ describe('cache invalidation with Redis', () => {
   });
 
   it('createEvent: node(id) of a slot id read before the slot existed is fresh afterwards', async () => {
+    // Ids are handed out in order, so the new slots take ids from just after the newest one.
     const first = await nextId(gw, 'schedules');
-    const upcoming = [first, first + 1].map(gid.schedule);
-    expect(await k.warm('node(schedule id) before it exists', NODE, { id: upcoming[0] })).toEqual({ node: null });
-    expect(await k.warm('nodes(schedule ids) before they exist', NODES, { ids: upcoming })).toEqual({ nodes: [null, null] });
+    const upcoming = Array.from({ length: 4 }, (_, index) => gid.schedule(first + index));
+    for (const id of upcoming) expect(await k.warm('node(schedule id) before it exists', NODE, { id })).toEqual({ node: null });
+    expect(await k.warm('nodes(schedule ids) before they exist', NODES, { ids: upcoming })).toEqual({
+      nodes: upcoming.map(() => null),
+    });
 
     const created = await k.mutate('createEvent', CREATE_EVENT, {
       input: { title: 'Slot probe', slots: [{ date: '2026-12-21', time: '08:00' }, { date: '2026-12-21', time: '08:15' }] },
     });
     const slots = created.createEvent.schedules as { id: string; date: string; time: string }[];
-    // The probe only means something if the new slots got the ids read above.
-    expect(slots.map((slot) => slot.id)).toEqual(upcoming);
+    // The probe only means something if the new slots got ids read above.
+    expect(upcoming).toEqual(expect.arrayContaining(slots.map((slot) => slot.id)));
 
-    const expected = slots.map((slot) => ({ ...slot, selectionCount: 0 }));
-    expect(await k.fresh('node(schedule id)', NODE, { id: upcoming[0] })).toEqual({ node: expected[0] });
-    expect(await k.fresh('nodes(schedule ids)', NODES, { ids: upcoming })).toEqual({ nodes: expected });
+    const expected = new Map(slots.map((slot) => [slot.id, { ...slot, selectionCount: 0 }]));
+    for (const slot of slots) {
+      expect(await k.fresh('node(schedule id)', NODE, { id: slot.id })).toEqual({ node: expected.get(slot.id) });
+    }
+    expect(await k.fresh('nodes(schedule ids)', NODES, { ids: upcoming })).toEqual({
+      nodes: upcoming.map((id) => expected.get(id) ?? null),
+    });
   });
 
   it('deleteEvent: the event, its slots and selections are gone from every shape; other reads stay cached', async () => {
@@ -1173,9 +1180,11 @@ describe('cache invalidation with Redis', () => {
   });
 
   it('setSelections: node(id) of a selection id read before the selection existed is fresh afterwards', async () => {
+    // Ids are handed out in order, so the new selection takes an id from just after the newest one
+    // (a few more in case the newest was deleted: auto-increment ids are not reused).
     const first = await nextId(gw, 'selections');
-    const upcoming = Array.from({ length: 5 }, (_, index) => gid.selection(first + index));
-    expect(await k.warm('node(selection id) before it exists', NODE, { id: upcoming[0] })).toEqual({ node: null });
+    const upcoming = Array.from({ length: 4 }, (_, index) => gid.selection(first + index));
+    for (const id of upcoming) expect(await k.warm('node(selection id) before it exists', NODE, { id })).toEqual({ node: null });
     expect(await k.warm('nodes(selection ids) before they exist', NODES, { ids: upcoming })).toEqual({
       nodes: upcoming.map(() => null),
     });
@@ -1183,14 +1192,14 @@ describe('cache invalidation with Redis', () => {
     const set = await k.mutate('setSelections', SET_SELECTIONS, {
       input: { eventId: E('probe'), patientId: P('zephyr2'), scheduleIds: [S('probe', 0)] },
     });
-    const created = set.setSelections as { id: string; schedule: { id: string } }[];
-    // The probe only means something if the new selection got the id read above.
-    expect(created.map((pick) => pick.id)).toEqual([upcoming[0]]);
+    const [pick] = set.setSelections as { id: string; schedule: { id: string } }[];
+    // The probe only means something if the new selection got an id read above.
+    expect(upcoming).toContain(pick!.id);
 
-    const expected = { id: upcoming[0], patient: { id: P('zephyr2') }, schedule: { id: S('probe', 0) } };
-    expect(await k.fresh('node(selection id)', NODE, { id: upcoming[0] })).toEqual({ node: expected });
+    const expected = { id: pick!.id, patient: { id: P('zephyr2') }, schedule: { id: S('probe', 0) } };
+    expect(await k.fresh('node(selection id)', NODE, { id: pick!.id })).toEqual({ node: expected });
     expect(await k.fresh('nodes(selection ids)', NODES, { ids: upcoming })).toEqual({
-      nodes: [expected, ...upcoming.slice(1).map(() => null)],
+      nodes: upcoming.map((id) => (id === pick!.id ? expected : null)),
     });
   });
 

@@ -18,8 +18,7 @@
  *     cache.loadFragments(session, {
  *       name: 'Patient',
  *       keyOf: (id) => id,
- *       tagsOf: (id) => [tags.patient(id)],
- *       storable: (row) => row !== null,
+ *       tagsOf: (id, row) => (row ? [tags.patient(id)] : [tags.patient(id), tags.absent('Patient')]),
  *     }, ids, (missing) => repository.findByIds(missing).then(...));
  *
  *   // after a mutation commits, before it returns:
@@ -41,8 +40,6 @@ export interface FragmentSpec<K, V> {
   keyOf(key: K): string | number;
   /** Tags the value depends on: its own entity, its list, and every row it holds. */
   tagsOf(key: K, value: V): readonly string[];
-  /** False for values not worth storing (default: everything is stored). */
-  storable?(value: V): boolean;
   /** Sees every value, cached or loaded (loaders prime their by-id loader here). */
   onValue?(key: K, value: V): void;
 }
@@ -270,7 +267,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
             const tags = spec.tagsOf(keys[index]!, value);
             take(index, value, tags);
             settle.get(name)?.resolve({ value, tags });
-            if (spec.storable?.(value) ?? true) entries.push({ key: name, value: encode({ t: tags, v: value }), tags });
+            entries.push({ key: name, value: encode({ t: tags, v: value }), tags });
           });
           if (fence !== null) await cache.store(session, entries, fence);
         } catch (error) {

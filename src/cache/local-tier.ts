@@ -57,8 +57,9 @@ export class LocalTier {
     });
     this.generations = new LRUCache({
       max: MAX_TRACKED_TAGS,
-      dispose: (generation) => {
-        this.evictedFloor = Math.max(this.evictedFloor, generation);
+      dispose: (generation, _tag, reason) => {
+        // Overwritten generations only grow; only a forgotten one must raise the floor.
+        if (reason !== 'set') this.evictedFloor = Math.max(this.evictedFloor, generation);
       },
     });
   }

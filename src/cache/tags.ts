@@ -22,6 +22,11 @@ export const cacheTags = {
   schedule: (id: number) => `Schedule:${id}`,
   scheduleSelections: (scheduleId: number) => `Schedule:${scheduleId}.selections`,
   selection: (id: number) => `Selection:${id}`,
+  /**
+   * Carried by every cached "no such row" answer of a type: a creation of
+   * that type invalidates it, since the new row's id was not known in advance.
+   */
+  absent: (type: 'Patient' | 'Record' | 'Event' | 'Schedule' | 'Selection' | 'Clinician') => `${type}:absent`,
 } as const;
 
 /** The tags of one row of each kind: its own, plus its parent list's. */

@@ -8,7 +8,10 @@ export function createClinicianLoaders(context: LoaderContext) {
   return {
     byId: cachedLoader<number, ClinicianRow | null>(
       context,
-      { name: 'Clinician', tagsOf: (id) => [cacheTags.clinician(id)], storable: (row) => row !== null },
+      {
+        name: 'Clinician',
+        tagsOf: (id, row) => (row ? [cacheTags.clinician(id)] : [cacheTags.clinician(id), cacheTags.absent('Clinician')]),
+      },
       async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
     ),
   };

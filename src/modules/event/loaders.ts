@@ -13,7 +13,7 @@ export function createEventLoaders(context: LoaderContext) {
   const repository = eventRepository(context.db);
   const byId = cachedLoader<number, EventRow | null>(
     context,
-    { name: 'Event', tagsOf: (id) => [cacheTags.event(id)], storable: (row) => row !== null },
+    { name: 'Event', tagsOf: (id, row) => (row ? [cacheTags.event(id)] : [cacheTags.event(id), cacheTags.absent('Event')]) },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
   );
   return {

@@ -53,8 +53,8 @@ export const eventMutations: Resolvers<GatewayContext> = {
       };
       const slots = toSlots(input.slots);
       const row = await inTransaction(context.db, (tx) => eventRepository(tx).insertWithSlots(values, slots, new Date()));
-      // The new id's lists may have been asked for (and cached empty) before the event existed.
-      const tags = [cacheTags.events, cacheTags.event(row.id), cacheTags.eventSchedules(row.id), cacheTags.eventParticipants(row.id)];
+      // `absent`: the new ids may have been asked for, and their absence cached, before they existed.
+      const tags = [cacheTags.events, cacheTags.absent('Event'), cacheTags.absent('Schedule')];
       (await context.committed(tags)).event.byId.prime(row.id, row);
       return row;
     },

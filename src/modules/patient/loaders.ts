@@ -14,7 +14,7 @@ export function createPatientLoaders(context: LoaderContext) {
   const repository = patientRepository(context.db);
   const byId = cachedLoader<number, PatientRow | null>(
     context,
-    { name: 'Patient', tagsOf: (id) => [cacheTags.patient(id)], storable: (row) => row !== null },
+    { name: 'Patient', tagsOf: (id, row) => (row ? [cacheTags.patient(id)] : [cacheTags.patient(id), cacheTags.absent('Patient')]) },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
   );
   return {

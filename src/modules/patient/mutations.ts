@@ -13,14 +13,6 @@ import { email, LIMITS, notNull, pastDate, requiredText, version } from '../vali
 import { versionedOutcome } from '../versioning.js';
 import { patientRepository, type PatientChanges } from './repository.js';
 
-/** A new id may have been asked for (and its absence cached) before it existed. */
-const newPatientTags = (id: number) => [
-  cacheTags.patients,
-  cacheTags.patient(id),
-  cacheTags.patientRecords(id),
-  cacheTags.patientSelections(id),
-];
-
 export const patientMutations: Resolvers<GatewayContext> = {
   Mutation: {
     createPatient: async (_root, { input }, context) => {
@@ -32,7 +24,8 @@ export const patientMutations: Resolvers<GatewayContext> = {
         isActive: notNull(input.isActive, 'input.isActive') ?? true,
       };
       const row = await patientRepository(context.db).insert(values, new Date());
-      (await context.committed(newPatientTags(row.id))).patient.byId.prime(row.id, row);
+      // `absent`: the new id may have been asked for, and its absence cached, before it existed.
+      (await context.committed([cacheTags.patients, cacheTags.absent('Patient')])).patient.byId.prime(row.id, row);
       return row;
     },
 

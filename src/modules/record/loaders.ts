@@ -28,8 +28,7 @@ export function createRecordLoaders(context: LoaderContext) {
     context,
     {
       name: 'Record',
-      tagsOf: (id, row) => (row ? rowTags.record(row) : [cacheTags.record(id)]),
-      storable: (row) => row !== null,
+      tagsOf: (id, row) => (row ? rowTags.record(row) : [cacheTags.record(id), cacheTags.absent('Record')]),
     },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
   );

@@ -36,7 +36,7 @@ export const recordMutations: Resolvers<GatewayContext> = {
       };
       try {
         const row = await recordRepository(context.db).insert(values, new Date());
-        (await context.committed([cacheTags.patientRecords(row.patientId), cacheTags.record(row.id)])).record.byId.prime(
+        (await context.committed([cacheTags.patientRecords(row.patientId), cacheTags.absent('Record')])).record.byId.prime(
           row.id,
           row,
         );

@@ -14,8 +14,7 @@ export function createScheduleLoaders(context: LoaderContext) {
     context,
     {
       name: 'Schedule',
-      tagsOf: (id, row) => (row ? rowTags.schedule(row) : [cacheTags.schedule(id)]),
-      storable: (row) => row !== null,
+      tagsOf: (id, row) => (row ? rowTags.schedule(row) : [cacheTags.schedule(id), cacheTags.absent('Schedule')]),
     },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
   );

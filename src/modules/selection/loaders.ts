@@ -29,8 +29,7 @@ export function createSelectionLoaders(context: LoaderContext) {
     context,
     {
       name: 'Selection',
-      tagsOf: (id, row) => (row ? rowTags.selection(row) : [cacheTags.selection(id)]),
-      storable: (row) => row !== null,
+      tagsOf: (id, row) => (row ? rowTags.selection(row) : [cacheTags.selection(id), cacheTags.absent('Selection')]),
     },
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
   );

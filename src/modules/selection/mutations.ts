@@ -72,6 +72,7 @@ export const selectionMutations: Resolvers<GatewayContext> = {
         cacheTags.patientSelections(patientId),
         cacheTags.eventParticipants(eventId),
         ...changedSlots.map(cacheTags.scheduleSelections),
+        cacheTags.absent('Selection'),
       ]);
       return loaders.selection.byPatient.load({ patientId, eventId });
     },
