@@ -25,6 +25,7 @@ import { decode } from '../src/cache/serialize.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { insertPatients, insertRecords } from './support/fixtures.js';
+import { mulberry32 } from '../src/seed/seed.js';
 
 // ---------------------------------------------------------------------------
 // Pausing a reader between its MySQL read and its cache write-back
@@ -381,17 +382,8 @@ describe('a reader paused between its MySQL read and its write-back while a muta
 // ---------------------------------------------------------------------------
 // 2, 3. Randomized histories
 
-/** mulberry32: a small seeded PRNG, so a run's choices can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the seeder's mulberry32), so a run's choices can be replayed. */
+const prng = mulberry32;
 
 interface Operation {
   readonly kind: 'read' | 'write';

@@ -156,6 +156,16 @@ class PrivateRedis {
 }
 
 /** The sum of a counter's values in the gateway's registry. */
+/** Closes the gateway, then the private Redis (resumed first if a test left it stopped). */
+async function closeBoth(gw: TestGateway | undefined, redis: PrivateRedis | undefined): Promise<void> {
+  redis?.resume();
+  try {
+    await gw?.close();
+  } finally {
+    await redis?.dispose();
+  }
+}
+
 async function counter(gw: TestGateway, name: string): Promise<number> {
   const metric = gw.gateway.metrics.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
@@ -365,14 +375,7 @@ describe('Redis killed, then restarted on the same port', () => {
     work = await Workload.create(gw, 'Killed');
   });
 
-  afterAll(async () => {
-    redis?.resume();
-    try {
-      await gw?.close();
-    } finally {
-      await redis?.dispose();
-    }
-  });
+  afterAll(() => closeBoth(gw, redis));
 
   it('killed mid-load: no request fails, every answer is correct, a mutation while it is dead is seen at once', { timeout: 30_000 }, async () => {
     expect(gw!.gateway.cache.mode).toBe('redis');
@@ -491,14 +494,7 @@ describe('Redis hung while a mutation runs: its invalidation never reaches Redis
     work = await Workload.create(gw, 'Hung');
   });
 
-  afterAll(async () => {
-    redis?.resume();
-    try {
-      await gw?.close();
-    } finally {
-      await redis?.dispose();
-    }
-  });
+  afterAll(() => closeBoth(gw, redis));
 
   it('after SIGCONT the entries cached before are still in Redis, yet every read returns the new name (epoch bump)', { timeout: 30_000 }, async () => {
     const [target, other] = work.ids as [string, string];
