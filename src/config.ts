@@ -57,6 +57,20 @@ export interface Config {
   readonly maxPageSize: number;
   /** MAX_NODES_IDS (100): the most ids `nodes(ids:)` accepts. */
   readonly maxNodesIds: number;
+  /** MAX_COST (5000): the highest estimated cost (GraphQL Cost Directives) an operation may have. */
+  readonly maxCost: number;
+  /** MAX_DEPTH (10): the deepest selection nesting (a root field is at depth 1). */
+  readonly maxDepth: number;
+  /** MAX_ALIASES (15): the most aliased fields in an operation, fragments expanded. */
+  readonly maxAliases: number;
+  /** MAX_TOKENS (2000): the most lexical tokens in a document; the lexer stops there, before any syntax tree. */
+  readonly maxTokens: number;
+  /** MAX_DIRECTIVES (50): the most directive uses in a document. */
+  readonly maxDirectives: number;
+  /** MAX_DOCUMENT_BYTES (102400): the largest document text accepted. */
+  readonly maxDocumentBytes: number;
+  /** RATE_LIMIT_COST_PER_MINUTE (500000): cost units each subject may spend per minute; 0 turns the budget off. */
+  readonly rateLimitCostPerMinute: number;
   /** SHUTDOWN_GRACE_MS (10000): how long in-flight requests may run after SIGTERM. */
   readonly shutdownGraceMs: number;
   /** READINESS_TIMEOUT_MS (1000): how long /readyz waits for MySQL. */
@@ -128,6 +142,13 @@ export function loadConfig(env: Env = process.env): Config {
     inChunkSize: integer(env, 'DB_IN_CHUNK_SIZE', 1000, 1),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1),
     maxNodesIds: integer(env, 'MAX_NODES_IDS', 100, 1),
+    maxCost: integer(env, 'MAX_COST', 5000, 1),
+    maxDepth: integer(env, 'MAX_DEPTH', 10, 1),
+    maxAliases: integer(env, 'MAX_ALIASES', 15),
+    maxTokens: integer(env, 'MAX_TOKENS', 2000, 1),
+    maxDirectives: integer(env, 'MAX_DIRECTIVES', 50),
+    maxDocumentBytes: integer(env, 'MAX_DOCUMENT_BYTES', 100 * 1024, 1),
+    rateLimitCostPerMinute: integer(env, 'RATE_LIMIT_COST_PER_MINUTE', 500_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
     readinessTimeoutMs: integer(env, 'READINESS_TIMEOUT_MS', 1000, 1),
     devTokenTtlSeconds: integer(env, 'DEV_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 1),

@@ -7,6 +7,7 @@
  * Example:
  *   throw gatewayError('BAD_USER_INPUT', 'Argument "first" must be between 0 and 100, got 101.', { argument: 'first' });
  */
+import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 
 export const HTTP_STATUS_BY_CODE = {
@@ -19,6 +20,8 @@ export const HTTP_STATUS_BY_CODE = {
   DEPTH_LIMIT_EXCEEDED: 400,
   ALIAS_LIMIT_EXCEEDED: 400,
   TOKEN_LIMIT_EXCEEDED: 400,
+  DIRECTIVE_LIMIT_EXCEEDED: 400,
+  DOCUMENT_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   PERSISTED_QUERY_NOT_FOUND: 200,
   PERSISTED_QUERY_REQUIRED: 400,
@@ -32,10 +35,15 @@ export function isGatewayErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(HTTP_STATUS_BY_CODE, code);
 }
 
-export function gatewayError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+export function gatewayError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): GraphQLError {
   const status = HTTP_STATUS_BY_CODE[code];
   return new GraphQLError(message, {
     // Apollo strips `http` before responding; without it an error thrown before execution would be a 500.
-    extensions: { ...extensions, code, http: { status } },
+    extensions: { ...extensions, code, http: { status, headers: new HeaderMap(Object.entries(headers)) } },
   });
 }

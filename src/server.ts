@@ -35,6 +35,8 @@ import {
   useIdempotency,
 } from './plugins/idempotency.js';
 import { useIntrospectionAuth } from './plugins/introspection-auth.js';
+import { useOperationLimits } from './plugins/limits.js';
+import { createRateBudget } from './plugins/rate-budget.js';
 import { useResponseCache } from './plugins/response-cache.js';
 import type { Redis } from './redis/client.js';
 import { useSqlCountHeader } from './plugins/sql-count.js';
@@ -68,6 +70,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
   const production = config.nodeEnv === 'production';
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
+  const rateBudget = createRateBudget({ redis, keyPrefix: config.redisKeyPrefix, costPerMinute: config.rateLimitCostPerMinute });
   const cache = createCache({ config, redis, logger, metrics, ...(cacheHooks ? { hooks: cacheHooks } : {}) });
   logger.info({ mode: cache.mode }, `cache: ${cache.mode === 'redis' ? 'Redis shared tier' : cache.mode === 'local' ? 'in-process only' : 'off'}`);
   const app = express();
@@ -83,6 +86,8 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     includeStacktraceInErrorResponses: false,
     formatError,
     csrfPrevention: true,
+    // The lexer stops counting here, before any syntax tree is built (useOperationLimits reports it).
+    parseOptions: { maxTokens: config.maxTokens },
     // src/main.ts owns SIGTERM/SIGINT: readiness first, then this server's stop, then the pool.
     stopOnTerminationSignals: false,
     plugins: [
@@ -91,6 +96,17 @@ export async function createGateway({ config, database, logger, redis, cacheHook
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       useIntrospectionAuth(),
+      useOperationLimits({
+        maxCost: config.maxCost,
+        maxDepth: config.maxDepth,
+        maxAliases: config.maxAliases,
+        maxTokens: config.maxTokens,
+        maxDirectives: config.maxDirectives,
+        maxDocumentBytes: config.maxDocumentBytes,
+        exposeCost: config.nodeEnv === 'development',
+        logger,
+        onAccepted: (context, cost) => rateBudget.charge(context.viewer, cost),
+      }),
       useErrorMasking(logger),
       useSqlCountHeader({ enabled: !production }),
       useResponseCache({ cache, maxTtlSeconds: config.cacheResponseTtlSeconds, exposeStats: !production }),

@@ -618,6 +618,8 @@ describe('two instances: an invalidation refused while the breaker probes Redis'
         REDIS_COMMAND_TIMEOUT_MS: '1500',
         REDIS_BREAKER_FAILURES: '1',
         REDIS_BREAKER_COOLDOWN_MS: '100',
+        // This test choreographs A's Redis commands one by one: no rate-budget draws in between.
+        RATE_LIMIT_COST_PER_MINUTE: '0',
       },
     });
     b = await createTestGateway({

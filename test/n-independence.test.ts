@@ -20,7 +20,8 @@ interface Shape {
 
 /** n clinicians, n patients with n records each, n events; event 1 has n slots, each picked by all n patients. */
 async function buildShape(n: number): Promise<Shape> {
-  const gateway = await createTestGateway({ name: `n${n}` });
+  // N = 100 on every level is over the default cost budget (that is the point of MAX_COST); these tests are about SQL.
+  const gateway = await createTestGateway({ name: `n${n}`, env: { MAX_COST: '10000000', MAX_ALIASES: '100' } });
   const pool = gateway.database.pool;
   const clinicians = await insertClinicians(pool, Array.from({ length: n }, (_, index) => `Dr. ${index + 1}`));
   const patients = await insertPatients(pool, manyPatients(n));

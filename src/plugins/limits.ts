@@ -1,0 +1,112 @@
+/**
+ * useOperationLimits: refuses an operation over a limit before any resolver
+ * or SQL runs, with the contract's code and `extensions.limit` / `.value`.
+ *
+ * - Tokens: the parser is given `maxTokens` (ApolloServer `parseOptions`), so
+ *   the lexer stops at the limit before a syntax tree is built; this plugin
+ *   turns that syntax error into TOKEN_LIMIT_EXCEEDED with the counted value.
+ * - Document size (DOCUMENT_TOO_LARGE, 413), depth, aliases, directives and
+ *   cost (src/limits/analysis.ts) are checked once the operation is known,
+ *   with the request's variables, in `didResolveOperation`.
+ * - Introspection costs nothing but counts for depth.
+ * - `onAccepted(context, cost)` runs for operations within every limit (the
+ *   rate budget draws from it).
+ * - With `exposeCost` (development), `extensions.cost` reports
+ *   `{ estimated, max, sqlRoundTrips }`; the plan is logged at debug level.
+ *
+ * Options and defaults (src/config.ts): maxCost 5000, maxDepth 10,
+ * maxAliases 15, maxTokens 2000, maxDirectives 50, maxDocumentBytes 100 KB.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Lexer, Source, TokenKind, type GraphQLSchema } from 'graphql';
+import type { GatewayContext } from '../context.js';
+import { gatewayError, type ErrorCode } from '../errors.js';
+import { analyzeOperation, type OperationAnalysis } from '../limits/analysis.js';
+import type { Logger } from '../logger.js';
+
+export interface OperationLimits {
+  readonly maxCost: number;
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxTokens: number;
+  readonly maxDirectives: number;
+  readonly maxDocumentBytes: number;
+}
+
+export interface OperationLimitsOptions extends OperationLimits {
+  readonly exposeCost: boolean;
+  readonly logger: Logger;
+  readonly onAccepted?: (context: GatewayContext, cost: number) => Promise<void>;
+}
+
+const TOKEN_LIMIT_MESSAGE = /Document contains more than (\d+) tokens/;
+
+/** Tokens of `text` as the parser counts them (comments excluded), or null when it does not lex. */
+export function countTokens(text: string): number | null {
+  try {
+    const lexer = new Lexer(new Source(text));
+    let count = 0;
+    while (lexer.advance().kind !== TokenKind.EOF) count += 1;
+    return count;
+  } catch {
+    return null;
+  }
+}
+
+function refuse(code: ErrorCode, what: string, limit: number, value: number): never {
+  throw gatewayError(code, `The operation's ${what} is ${value}, over the limit of ${limit}.`, { limit, value });
+}
+
+export function useOperationLimits(options: OperationLimitsOptions): ApolloServerPlugin<GatewayContext> {
+  let schema: GraphQLSchema;
+  return {
+    async serverWillStart(service) {
+      schema = service.schema;
+    },
+    async requestDidStart() {
+      let analysis: OperationAnalysis | null = null;
+      return {
+        async didResolveOperation({ source, document, operation, request, contextValue, operationName }) {
+          if (!operation) return; // Apollo answers that itself
+          const bytes = Buffer.byteLength(source, 'utf8');
+          if (bytes > options.maxDocumentBytes) refuse('DOCUMENT_TOO_LARGE', 'document size in bytes', options.maxDocumentBytes, bytes);
+          const measured = analyzeOperation(schema, document, operation, request.variables ?? {});
+          analysis = measured;
+          options.logger.debug({ operationName, ...measured }, 'operation plan');
+          if (measured.depth > options.maxDepth) refuse('DEPTH_LIMIT_EXCEEDED', 'depth', options.maxDepth, measured.depth);
+          if (measured.aliases > options.maxAliases) refuse('ALIAS_LIMIT_EXCEEDED', 'alias count', options.maxAliases, measured.aliases);
+          if (measured.directives > options.maxDirectives) {
+            refuse('DIRECTIVE_LIMIT_EXCEEDED', 'directive count', options.maxDirectives, measured.directives);
+          }
+          if (measured.cost > options.maxCost) refuse('COST_LIMIT_EXCEEDED', 'estimated cost', options.maxCost, measured.cost);
+          await options.onAccepted?.(contextValue, measured.cost);
+        },
+
+        async willSendResponse({ response, source }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          if (result.errors?.length === 1 && source) {
+            const [error] = result.errors;
+            const match = error && TOKEN_LIMIT_MESSAGE.exec(error.message);
+            if (match) {
+              const value = countTokens(source) ?? Number(match[1]) + 1;
+              const limit = options.maxTokens;
+              result.errors = [
+                {
+                  message: `The document has ${value} tokens, over the limit of ${limit}.`,
+                  extensions: { code: 'TOKEN_LIMIT_EXCEEDED', limit, value },
+                },
+              ];
+            }
+          }
+          if (options.exposeCost && analysis) {
+            result.extensions = {
+              ...result.extensions,
+              cost: { estimated: analysis.cost, max: options.maxCost, sqlRoundTrips: analysis.roundTrips },
+            };
+          }
+        },
+      };
+    },
+  };
+}
