@@ -39,7 +39,8 @@ export interface OperationLimitsOptions extends OperationLimits {
   readonly onAccepted?: (context: GatewayContext, cost: number) => Promise<void>;
 }
 
-const TOKEN_LIMIT_MESSAGE = /Document contains more than (\d+) tokens/;
+// graphql 16.15 spells it "more that N tokens"; accept both.
+const TOKEN_LIMIT_MESSAGE = /Document contains more tha[nt] (\d+) tokens/;
 
 /** Tokens of `text` as the parser counts them (comments excluded), or null when it does not lex. */
 export function countTokens(text: string): number | null {
