@@ -19,19 +19,17 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Lexer, Source, TokenKind, type GraphQLSchema } from 'graphql';
+import type { Config } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { gatewayError, type ErrorCode } from '../errors.js';
 import { analyzeOperation, type OperationAnalysis } from '../limits/analysis.js';
 import type { Logger } from '../logger.js';
 
-export interface OperationLimits {
-  readonly maxCost: number;
-  readonly maxDepth: number;
-  readonly maxAliases: number;
-  readonly maxTokens: number;
-  readonly maxDirectives: number;
-  readonly maxDocumentBytes: number;
-}
+/** The limits, as the settings of src/config.ts name and document them. */
+export type OperationLimits = Pick<
+  Config,
+  'maxCost' | 'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxDirectives' | 'maxDocumentBytes'
+>;
 
 export interface OperationLimitsOptions extends OperationLimits {
   readonly exposeCost: boolean;
