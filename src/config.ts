@@ -7,6 +7,7 @@
  *   const config = loadConfig({ ...process.env, PORT: '0' });
  *   config.port // 0
  */
+import { operationsLocation } from './persisted/manifest.js';
 
 export const DEVELOPMENT_JWT_SECRET = 'development-secret-not-for-production-use-0123456789';
 
@@ -81,6 +82,18 @@ export interface Config {
   readonly seedDemo: boolean;
   /** BODY_LIMIT_BYTES (1048576): the largest request body accepted (413 above). */
   readonly bodyLimitBytes: number;
+  /**
+   * ALLOW_APQ_REGISTRATION (on in development, off in production): whether a client may register
+   * an unknown document by APQ (hash and query sent together). In production, registered
+   * hashes are accepted only while this is on; trusted documents always are.
+   */
+  readonly allowApqRegistration: boolean;
+  /** APQ_TTL_SECONDS (604800, 7 days): how long a registered APQ document is kept in Redis after its last registration. */
+  readonly apqTtlSeconds: number;
+  /** APQ_LOCAL_MAX_ENTRIES (10000): registered documents kept in process (the only store when Redis is off, else a copy of hot ones). */
+  readonly apqLocalMaxEntries: number;
+  /** PERSISTED_DOCUMENTS_PATH (operations/persisted-documents.json): the trusted-documents manifest `npm run codegen` writes. */
+  readonly persistedDocumentsPath: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -154,5 +167,9 @@ export function loadConfig(env: Env = process.env): Config {
     devTokenTtlSeconds: integer(env, 'DEV_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 1),
     seedDemo: flag(env, 'SEED_DEMO', true),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024),
+    allowApqRegistration: flag(env, 'ALLOW_APQ_REGISTRATION', mode !== 'production'),
+    apqTtlSeconds: integer(env, 'APQ_TTL_SECONDS', 7 * 24 * 3600, 1),
+    apqLocalMaxEntries: integer(env, 'APQ_LOCAL_MAX_ENTRIES', 10_000, 1),
+    persistedDocumentsPath: env.PERSISTED_DOCUMENTS_PATH || operationsLocation(env).manifestPath,
   };
 }

@@ -9,6 +9,7 @@ import type { Cache, CacheSession } from './cache/cache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import { createLoaders, type Loaders } from './modules/loaders.js';
+import type { PersistedDocument } from './plugins/persisted-documents.js';
 import { createCursorCodec, type CursorCodec } from './relay/cursor.js';
 
 export interface GatewayContext {
@@ -32,11 +33,14 @@ export interface GatewayContext {
   readonly db: Db;
   readonly cursors: CursorCodec;
   readonly config: Config;
+  /** How the document was sent by hash (trusted, APQ), or null for a plain query. */
+  readonly persistedDocument: PersistedDocument | null;
 }
 
 export interface RequestInfo {
   readonly authorization?: string | undefined;
   readonly requestId?: string | undefined;
+  readonly persistedDocument?: PersistedDocument | undefined;
 }
 
 export type ContextFactory = (request: RequestInfo) => Promise<GatewayContext>;
@@ -61,6 +65,7 @@ export function createContextFactory(db: Db, config: Config, cache: Cache): Cont
       db,
       cursors,
       config,
+      persistedDocument: request.persistedDocument ?? null,
     };
     return context;
   };

@@ -6,11 +6,17 @@
  *
  * Example:
  *   throw gatewayError('BAD_USER_INPUT', 'Argument "first" must be between 0 and 100, got 101.', { argument: 'first' });
+ *
+ * Before Apollo runs (Express middleware), `sendError(res, code, message)`
+ * answers with the same body shape and the code's status.
  */
 import { HeaderMap } from '@apollo/server';
+import type { Response } from 'express';
 import { GraphQLError } from 'graphql';
 
 export const HTTP_STATUS_BY_CODE = {
+  /** A request the HTTP layer cannot read (body, content type, persisted-query envelope); Apollo's own code. */
+  BAD_REQUEST: 400,
   BAD_USER_INPUT: 200,
   UNAUTHENTICATED: 200,
   FORBIDDEN: 200,
@@ -46,4 +52,24 @@ export function gatewayError(
     // Apollo strips `http` before responding; without it an error thrown before execution would be a 500.
     extensions: { ...extensions, code, http: { status, headers: new HeaderMap(Object.entries(headers)) } },
   });
+}
+
+/**
+ * Answers a request with one error, outside GraphQL execution, in the shape
+ * Apollo uses: `{ errors: [{ message, extensions: { code, ...extensions } }] }`.
+ * The status is the code's unless `status` says otherwise (e.g. 415 for BAD_REQUEST).
+ *
+ * Example:
+ *   sendError(res, 'PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
+ */
+export function sendError(
+  res: Response,
+  code: ErrorCode,
+  message: string,
+  { extensions = {}, status, headers = {} }: { extensions?: Record<string, unknown>; status?: number; headers?: Record<string, string> } = {},
+): void {
+  res
+    .status(status ?? HTTP_STATUS_BY_CODE[code])
+    .set(headers)
+    .json({ errors: [{ message, extensions: { ...extensions, code } }] });
 }

@@ -3,7 +3,7 @@
  * migrations, seeds the demo data when the database is empty, serves, and
  * shuts down gracefully on SIGTERM/SIGINT.
  */
-import { signToken } from './auth/token.js';
+import { signDevelopmentToken } from './auth/token.js';
 import { loadConfig } from './config.js';
 import { connectDatabase, migrateDatabase } from './db/client.js';
 import { createLogger } from './logger.js';
@@ -54,12 +54,13 @@ async function main(): Promise<void> {
 
   logger.info({ url }, 'gateway ready');
   if (config.nodeEnv !== 'production') {
-    const token = await signToken({ role: 'admin', sub: 'dev-admin' }, config.jwtSecret, config.devTokenTtlSeconds);
+    const token = await signDevelopmentToken(config.jwtSecret, config.devTokenTtlSeconds);
     process.stdout.write(
       [
         '',
         `  GraphQL endpoint:  ${url}`,
         `  Apollo Sandbox:    open ${url} in a browser`,
+        `  GraphiQL (offline): ${url.replace(/\/graphql$/, '/graphiql')} (the token below is pre-filled)`,
         `  Development token (admin, ${Math.round(config.devTokenTtlSeconds / 86400)} days), paste as a header:`,
         `    Authorization: Bearer ${token}`,
         `  Other roles:       npm run token -- --role clinician|patient [--patient <global id>]`,

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
@@ -26,6 +27,7 @@ import type { Config } from './config.js';
 import { createContextFactory, type ContextFactory, type GatewayContext } from './context.js';
 import { migrationsApplied, type Database } from './db/client.js';
 import { newSqlTrace, totalStatements, withSqlTrace } from './db/sql-counter.js';
+import { sendError } from './errors.js';
 import type { Logger } from './logger.js';
 import { resolvers } from './modules/resolvers.js';
 import { formatError, useErrorMasking } from './plugins/errors.js';
@@ -36,6 +38,11 @@ import {
 } from './plugins/idempotency.js';
 import { useIntrospectionAuth } from './plugins/introspection-auth.js';
 import { useOperationLimits } from './plugins/limits.js';
+import { usePersistedDocuments, type PersistedDocument } from './plugins/persisted-documents.js';
+import { createApqStore } from './persisted/apq-store.js';
+import { exampleOperations, loadManifest } from './persisted/manifest.js';
+import { createGraphiqlHandler } from './plugins/graphiql.js';
+import { signDevelopmentToken } from './auth/token.js';
 import { createRateBudget } from './plugins/rate-budget.js';
 import { useResponseCache } from './plugins/response-cache.js';
 import type { Redis } from './redis/client.js';
@@ -79,6 +86,19 @@ export async function createGateway({ config, database, logger, redis, cacheHook
   let shuttingDown = false;
   let stopped: Promise<void> | undefined;
 
+  const persistedDocuments = usePersistedDocuments({
+    manifest: loadManifest(config.persistedDocumentsPath),
+    store: createApqStore({
+      redis,
+      keyPrefix: config.redisKeyPrefix,
+      ttlSeconds: config.apqTtlSeconds,
+      localMaxEntries: config.apqLocalMaxEntries,
+      logger,
+    }),
+    trustedOnly: production,
+    allowRegistration: config.allowApqRegistration,
+  });
+
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),
     resolvers: resolvers as never,
@@ -86,6 +106,8 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     includeStacktraceInErrorResponses: false,
     formatError,
     csrfPrevention: true,
+    // APQ and trusted documents are resolved by usePersistedDocuments, before Apollo sees the request.
+    persistedQueries: false,
     // The lexer stops counting here, before any syntax tree is built (useOperationLimits reports it).
     parseOptions: { maxTokens: config.maxTokens },
     // src/main.ts owns SIGTERM/SIGINT: readiness first, then this server's stop, then the pool.
@@ -108,6 +130,8 @@ export async function createGateway({ config, database, logger, redis, cacheHook
         onAccepted: (context, cost) => rateBudget.charge(context.viewer, cost),
       }),
       useErrorMasking(logger),
+      // Before useResponseCache: registers an APQ document in responseForOperation, after the limits accepted it.
+      persistedDocuments.plugin,
       useSqlCountHeader({ enabled: !production }),
       useResponseCache({ cache, maxTtlSeconds: config.cacheResponseTtlSeconds, exposeStats: !production }),
       useIdempotency({
@@ -173,27 +197,42 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
+  if (!production) {
+    // Development only: an offline GraphiQL with the development token and the operations/ examples.
+    const token = await signDevelopmentToken(config.jwtSecret, config.devTokenTtlSeconds);
+    app.use(
+      '/graphiql',
+      createGraphiqlHandler({
+        endpoint: '/graphql',
+        headers: { Authorization: `Bearer ${token}` },
+        tabs: exampleOperations(path.dirname(config.persistedDocumentsPath)),
+      }),
+    );
+  }
+
   app.use(
     '/graphql',
     // Each request gets its own SQL trace, read by the x-sql-statements header and the tests.
     (_req, _res, next) => withSqlTrace(newSqlTrace(), next),
     express.json({ limit: config.bodyLimitBytes }),
+    persistedDocuments.middleware,
     expressMiddleware(apollo, {
-      context: ({ req }) => createContext({ authorization: req.headers.authorization, requestId: String(req.id) }),
+      context: ({ req, res }) =>
+        createContext({
+          authorization: req.headers.authorization,
+          requestId: String(req.id),
+          persistedDocument: (res.locals as { persistedDocument?: PersistedDocument }).persistedDocument,
+        }),
     }),
   );
 
   const handleBodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, req, res, next) => {
     if (res.headersSent) return next(error);
-    const status = error.status === 413 ? 413 : error.status && error.status < 500 ? error.status : 500;
-    const message =
-      status === 413
-        ? `The request body is larger than ${config.bodyLimitBytes} bytes.`
-        : status === 400
-          ? 'The request body is not valid JSON.'
-          : 'Internal server error.';
-    if (status >= 500) req.log.error({ err: error }, 'request failed outside GraphQL');
-    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+    if (error.status === 413) return sendError(res, 'BAD_REQUEST', `The request body is larger than ${config.bodyLimitBytes} bytes.`, { status: 413 });
+    if (error.status === 400) return sendError(res, 'BAD_REQUEST', 'The request body is not valid JSON.');
+    if (error.status && error.status < 500) return sendError(res, 'BAD_REQUEST', 'The request could not be read.', { status: error.status });
+    req.log.error({ err: error }, 'request failed outside GraphQL');
+    return sendError(res, 'INTERNAL_SERVER_ERROR', 'Internal server error.');
   };
   app.use(handleBodyErrors);
 

@@ -45,6 +45,11 @@ export async function signToken(claims: TokenClaims, secret: string, ttlSeconds:
     .sign(key(secret));
 }
 
+/** The admin token `npm start` prints and GraphiQL pre-fills in development (DEV_TOKEN_TTL_SECONDS). */
+export function signDevelopmentToken(secret: string, ttlSeconds: number): Promise<string> {
+  return signToken({ role: 'admin', sub: 'dev-admin' }, secret, ttlSeconds);
+}
+
 const NO_TOKEN: Authentication = { viewer: null, error: null };
 
 export async function viewerFromAuthorization(header: string | undefined, secret: string): Promise<Authentication> {

@@ -18,6 +18,10 @@
  *   outcome (HIT, MISS, BYPASS) and the fragment hits, misses, coalesced
  *   loads, fills, fenced fills and invalidations of the request.
  *
+ * - A GET gets HTTP caching headers from the same policy (setHttpCaching),
+ *   so a persisted query by hash can sit in a browser or CDN cache; on a hit
+ *   the stored policy is restored, its max-age reduced by the entry's age.
+ *
  * Options: `cache`, `maxTtlSeconds` (CACHE_RESPONSE_TTL_SECONDS, 60),
  * `exposeStats` (on outside production).
  */
@@ -35,6 +39,26 @@ export interface ResponseCacheOptions {
 
 type Outcome = 'HIT' | 'MISS' | 'BYPASS';
 
+/** A cached response: its tags, its data, and the cache policy it was computed under. */
+interface StoredResponse {
+  readonly t: string[];
+  readonly v: Record<string, unknown>;
+  readonly p?: { readonly scope: 'PUBLIC' | 'PRIVATE'; readonly expiresAt: number };
+}
+
+/**
+ * HTTP caching of a GET (a persisted query by hash is a stable URL): the SDL's
+ * policy as `max-age=N, public|private`, `no-store` when it is not cacheable.
+ * Every answer depends on the bearer token (no token, no data) and on the
+ * negotiated media type, hence the Vary.
+ */
+function setHttpCaching(headers: HeaderMap, policy: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } | null): void {
+  headers.set('cache-control', policy ? `max-age=${policy.maxAge}, ${(policy.scope ?? 'PUBLIC').toLowerCase()}` : 'no-store');
+  const vary = new Set((headers.get('vary') ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+  vary.add('Authorization').add('Accept');
+  headers.set('vary', [...vary].join(', '));
+}
+
 /** JSON with object keys sorted, so equal variables give equal cache keys. */
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
@@ -51,7 +75,7 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
       let keys: { PUBLIC: string; PRIVATE: string } | null = null;
       let fence: number | null = null;
       return {
-        async responseForOperation({ operation, queryHash, request, contextValue }) {
+        async responseForOperation({ operation, queryHash, request, contextValue, overallCachePolicy }) {
           const { viewer, cacheSession } = contextValue;
           if (!cache.enabled || operation.operation !== 'query' || viewer === null) return null;
           const identity = createHash('sha256')
@@ -71,11 +95,13 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
             return null;
           }
           outcome = 'HIT';
-          const stored = decode<{ t: string[]; v: Record<string, unknown> }>(text);
+          const stored = decode<StoredResponse>(text);
+          // The policy the response was computed under, for the HTTP Cache-Control of a GET; its age counts.
+          if (stored.p) overallCachePolicy.replace({ maxAge: Math.max(0, Math.floor((stored.p.expiresAt - Date.now()) / 1000)), scope: stored.p.scope });
           return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: stored.v } } };
         },
 
-        async willSendResponse({ response, overallCachePolicy, contextValue }) {
+        async willSendResponse({ request, response, overallCachePolicy, contextValue }) {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           const session = contextValue.cacheSession;
@@ -83,21 +109,27 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
             const policy = overallCachePolicy.policyIfCacheable();
             if (policy) {
               const tags = [...session.tags];
+              const ttlSeconds = Math.min(policy.maxAge, maxTtlSeconds);
               await cache.store(
                 session,
                 [
                   {
                     key: keys[policy.scope],
                     // Plain JSON: executed results hold serialized scalars only, no Dates.
-                    value: JSON.stringify({ t: tags, v: result.data }),
+                    value: JSON.stringify({
+                      t: tags,
+                      v: result.data,
+                      p: { scope: policy.scope, expiresAt: Date.now() + policy.maxAge * 1000 },
+                    } satisfies StoredResponse),
                     tags,
-                    ttlSeconds: Math.min(policy.maxAge, maxTtlSeconds),
+                    ttlSeconds,
                   },
                 ],
                 fence,
               );
             }
           }
+          if (request.http?.method === 'GET') setHttpCaching(response.http.headers, result.errors ? null : overallCachePolicy.policyIfCacheable());
           if (exposeStats && cache.enabled) {
             result.extensions = { ...result.extensions, cache: { response: outcome, ...session.stats } };
           }
