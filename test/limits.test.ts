@@ -6,7 +6,7 @@
  */
 import { HeaderMap } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { getOperationAST, parse, type GraphQLFormattedError } from 'graphql';
+import { getIntrospectionQuery, getOperationAST, parse, type GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeOperation } from '../src/limits/analysis.js';
 import { loadTypeDefs } from '../src/schema.js';
@@ -299,13 +299,22 @@ describe('bypass attempts (default limits)', () => {
     expect(['COST_LIMIT_EXCEEDED', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED']).toContain(codes(result.errors)[0]);
   });
 
-  it('refuses deeply nested introspection', { timeout: 5000 }, async () => {
-    // __schema 1, types 2, fields 3, type 4, ofType × 7: 5..11
-    const extensions = await expectRefused(
-      '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }',
-      'DEPTH_LIMIT_EXCEEDED',
+  it('accepts the standard introspection query (Sandbox, GraphiQL, codegen) whatever its depth', { timeout: 5000 }, async () => {
+    const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true });
+    const result = await gw.run(query);
+    expect(result.errors).toBeUndefined();
+    expect((result.data?.__schema as { types: unknown[] }).types.length).toBeGreaterThan(20);
+    expect(result.sqlCount).toBe(0);
+  });
+
+  it('refuses introspection that nests fields of fields (graphql-js MaxIntrospectionDepthRule)', { timeout: 5000 }, async () => {
+    const result = await gw.run(
+      '{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }',
     );
-    expect(extensions).toMatchObject({ limit: 10, value: 11 });
+    expect(result.data ?? null).toBeNull();
+    expect(codes(result.errors)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(result.errors?.[0]?.message).toMatch(/Maximum introspection depth exceeded/);
+    expect(result.sqlCount).toBe(0);
   });
 
   it('refuses a ~1 MB document over HTTP', { timeout: 5000 }, async () => {

@@ -361,9 +361,9 @@ describe('production: trusted documents only', () => {
       const hash = sha256Hex(query);
       expect(code(await post(openUrl, { extensions: apq(hash) }, admin))).toBe('PERSISTED_QUERY_NOT_FOUND');
       const registered = await counted(() => post(openUrl, { query, extensions: apq(hash) }, admin));
-      expect(registered.answer.body).toEqual({ data: { patients: { nodes: [{ name: 'Pat Production' }] } } });
+      expect(registered.answer.body).toEqual({ data: { patients: { nodes: [{ name: 'Busy Bee' }, { name: 'Pat Production' }] } } });
       expect(registered.sql).toBe(1);
-      expect((await post(openUrl, { extensions: apq(hash) }, admin)).body.data?.patients?.nodes).toHaveLength(1);
+      expect((await post(openUrl, { extensions: apq(hash) }, admin)).body.data?.patients?.nodes).toHaveLength(2);
       // The instance without registration shares the store, but does not accept registered hashes.
       expect(code(await post(url, { extensions: apq(hash) }, admin))).toBe('PERSISTED_QUERY_REQUIRED');
       expect(code(await post(openUrl, { query }, admin))).toBe('PERSISTED_QUERY_REQUIRED');

@@ -31,7 +31,8 @@ export interface ClientOptions {
 export interface GatewayClient {
   execute<TResult, TVariables>(
     document: TypedDocumentString<TResult, TVariables>,
-    ...variables: TVariables extends Record<string, never> ? [] | [TVariables] : [TVariables]
+    // Documents without variables take none; the others require theirs.
+    ...variables: [NoInfer<TVariables>] extends [{ [key: string]: never }] ? [variables?: NoInfer<TVariables>] : [variables: NoInfer<TVariables>]
   ): Promise<FormattedExecutionResult<TResult>>;
 }
 

@@ -17,11 +17,15 @@
  *   most expensive one counts.
  * - `@skip`/`@include` are evaluated with the request's variables; fragments
  *   and inline fragments are expanded (a fragment cycle counts once: the
- *   validator refuses it anyway). Introspection fields cost 0 but count for depth.
+ *   validator refuses it anyway). Introspection fields cost 0.
  *
  * Depth (the contract's): a root field is at depth 1 and each nested
  * selection set adds one, so `{ patient(id: 1) { records { nodes { id } } } }`
- * has depth 3.
+ * has depth 3. An introspection root field (`__schema`, `__type`) counts as
+ * one level whatever it nests: clients' standard introspection query is deeper
+ * than any sensible MAX_DEPTH, and what makes introspection expensive (nested
+ * `fields`/`interfaces`/`possibleTypes`) is refused by graphql-js's
+ * MaxIntrospectionDepthRule, which Apollo Server runs in validation.
  *
  * Example (the contract's OneTime event page):
  *   analyzeOperation(schema, parse('{ event(id: "x") { schedules { date selections { patient { name } } } } }'), null, {})
@@ -54,6 +58,8 @@ export interface OperationAnalysis {
   /** Estimated SQL round trips: one per loading field level, per 1,000-key chunk of its batch. */
   readonly roundTrips: number;
 }
+
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 
 // Type tests by Symbol.toStringTag, not instanceof: the schema may come from another copy (realm) of graphql-js
 // than this module's (Apollo's ESM build next to a test runner's), and graphql's own predicates refuse that.
@@ -268,7 +274,12 @@ export function analyzeOperation(
       if (selection.kind === Kind.FIELD) {
         if (selection.alias) aliases += 1;
         // A field with a selection set is one level deeper than its parent's; leaves add nothing.
-        const inner = selection.selectionSet ? shapeOf(selection.selectionSet, seen) : { depth: -1, aliases: 0 };
+        // Introspection counts as one level: the standard introspection query (Sandbox, GraphiQL, codegen)
+        // is 11+ levels of ofType, and its real fan-out is bounded by graphql-js's MaxIntrospectionDepthRule.
+        const inner =
+          selection.selectionSet && !INTROSPECTION_ROOTS.has(selection.name.value)
+            ? shapeOf(selection.selectionSet, seen)
+            : { depth: -1, aliases: 0 };
         depth = Math.max(depth, 1 + inner.depth);
         aliases += inner.aliases;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {

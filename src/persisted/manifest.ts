@@ -63,11 +63,13 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+const hasQuery = (text: string) => /^\s*query\b/m.test(text);
+
 /** The operations folder's `.graphql` files, queries first, as GraphiQL example tabs. */
 export function exampleOperations(operationsDir: string): { title: string; query: string }[] {
   if (!existsSync(operationsDir)) return [];
   return readdirSync(operationsDir)
     .filter((file) => file.endsWith('.graphql'))
     .map((file) => ({ title: file.replace(/\.graphql$/, ''), query: readFileSync(path.join(operationsDir, file), 'utf8') }))
-    .sort((a, b) => Number(/^\s*(#.*\n\s*)*mutation/.test(a.query)) - Number(/^\s*(#.*\n\s*)*mutation/.test(b.query)) || a.title.localeCompare(b.title));
+    .sort((a, b) => Number(!hasQuery(a.query)) - Number(!hasQuery(b.query)) || a.title.localeCompare(b.title));
 }
