@@ -255,6 +255,23 @@ describe('development: automatic persisted queries', () => {
     }
   });
 
+  it('keeps APQ documents in process when Redis is off', async () => {
+    const local = await createTestGateway({ name: 'apq_local', env: { REDIS_URL: 'off' } });
+    try {
+      const url = (await local.gateway.listen()).url;
+      const query = `query Local { __typename } # ${Date.now()}`;
+      const hash = sha256Hex(query);
+      expect(code(await post(url, { extensions: apq(hash) }, admin))).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect((await post(url, { query, extensions: apq(hash) }, admin)).body).toEqual({ data: { __typename: 'Query' } });
+      const hit = await get(url, { extensions: apq(hash) }, { ...admin, 'apollo-require-preflight': 'true' });
+      expect(hit.body).toEqual({ data: { __typename: 'Query' } });
+      expect(sqlHeader(hit)).toBe(0);
+      expect(await redis.exists(`${local.name}:apq:${hash}`)).toBe(0);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('serves the Apollo Sandbox landing page to a browser in development', async () => {
     const page = await send(urlA, { method: 'GET', headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
