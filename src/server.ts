@@ -14,8 +14,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -113,8 +112,9 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     // src/main.ts owns SIGTERM/SIGINT: readiness first, then this server's stop, then the pool.
     stopOnTerminationSignals: false,
     plugins: [
-      // Computes each response's cache policy from the SDL's @cacheControl hints; no HTTP caching headers.
-      ApolloServerPluginCacheControl({ defaultMaxAge: 0, calculateHttpHeaders: false }),
+      // The cache policy comes from the SDL's @cacheControl hints through useOperationLimits' analysis,
+      // once per operation; Apollo's own plugin would run a hook on every resolved field.
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       useIntrospectionAuth(),
@@ -212,8 +212,9 @@ export async function createGateway({ config, database, logger, redis, cacheHook
 
   app.use(
     '/graphql',
-    // Each request gets its own SQL trace, read by the x-sql-statements header and the tests.
-    (_req, _res, next) => withSqlTrace(newSqlTrace(), next),
+    // Each request gets its own SQL trace for the x-sql-statements header (off in production:
+    // AsyncLocalStorage's promise hooks cost every request several percent of its CPU).
+    (_req, _res, next) => (production ? next() : withSqlTrace(newSqlTrace(), next)),
     express.json({ limit: config.bodyLimitBytes }),
     persistedDocuments.middleware,
     expressMiddleware(apollo, {

@@ -230,6 +230,19 @@ describe('cost estimation', () => {
     expect(analyze(doc, variables).cost).toBe(cost);
   });
 
+  it('derives the cache policy from the SDL @cacheControl hints, as Apollo would', () => {
+    expect(analyze('{ patients(first: 5) { nodes { name records(first: 2) { nodes { diagnosis } } } } }').cachePolicy).toMatchObject({
+      scope: 'PRIVATE',
+      maxAge: expect.any(Number),
+    });
+    expect(analyze('{ events(first: 5) { nodes { title schedules { date time } } } }').cachePolicy).toMatchObject({ scope: 'PUBLIC' });
+    // Patient data anywhere makes the whole response PRIVATE.
+    expect(analyze('{ events(first: 5) { nodes { participants(first: 2) { nodes { name } } } } }').cachePolicy?.scope).toBe('PRIVATE');
+    expect(analyze('{ __schema { queryType { name } } }').cachePolicy).toBeNull();
+    expect(analyze('{ __typename }').cachePolicy).toBeNull();
+    expect(analyze('mutation { deletePatient(id: "x") }').cachePolicy).toBeNull();
+  });
+
   it('measures depth, aliases and directives', () => {
     expect(analyze(EVENT_PAGE)).toMatchObject({ depth: 4, aliases: 0, directives: 0 });
     expect(analyze('{ patient(id: "x") { records { nodes { id } } } }').depth).toBe(3);

@@ -8,7 +8,9 @@
  * - Document size (DOCUMENT_TOO_LARGE, 413), depth, aliases, directives and
  *   cost (src/limits/analysis.ts) are checked once the operation is known,
  *   with the request's variables, in `didResolveOperation`.
- * - Introspection costs nothing but counts for depth.
+ * - Introspection costs nothing and counts as one level of depth.
+ * - The same analysis gives the response's cache policy (the SDL's
+ *   @cacheControl hints), set on Apollo's overallCachePolicy here.
  * - `onAccepted(context, cost)` runs for operations within every limit (the
  *   rate budget draws from it).
  * - With `exposeCost` (development), `extensions.cost` reports
@@ -65,12 +67,15 @@ export function useOperationLimits(options: OperationLimitsOptions): ApolloServe
     async requestDidStart() {
       let analysis: OperationAnalysis | null = null;
       return {
-        async didResolveOperation({ source, document, operation, request, contextValue, operationName }) {
+        async didResolveOperation({ source, document, operation, request, contextValue, operationName, overallCachePolicy }) {
           if (!operation) return; // Apollo answers that itself
           const bytes = Buffer.byteLength(source, 'utf8');
           if (bytes > options.maxDocumentBytes) refuse('DOCUMENT_TOO_LARGE', 'document size in bytes', options.maxDocumentBytes, bytes);
           const measured = analyzeOperation(schema, document, operation, request.variables ?? {});
           analysis = measured;
+          // The walk that costs the operation also yields its cache policy (SDL @cacheControl), which the
+          // response cache and HTTP caching read; Apollo's per-field cacheControl hook is off (src/server.ts).
+          overallCachePolicy.restrict(measured.cachePolicy ?? { maxAge: 0 });
           options.logger.debug({ operationName, ...measured }, 'operation plan');
           if (measured.depth > options.maxDepth) refuse('DEPTH_LIMIT_EXCEEDED', 'depth', options.maxDepth, measured.depth);
           if (measured.aliases > options.maxAliases) refuse('ALIAS_LIMIT_EXCEEDED', 'alias count', options.maxAliases, measured.aliases);
