@@ -124,7 +124,12 @@ async function cachedEntriesTagged(gw: TestGateway, tag: string): Promise<Cached
     keys.forEach((key, index) => {
       const text = values[index];
       if (text == null) return;
-      const stored = decode<{ t: string[]; v: unknown }>(text);
+      // Fragments are one JSON value; whole responses are a header line and their data (response-cache.ts).
+      const split = text.indexOf('\n');
+      const stored =
+        split < 0
+          ? decode<{ t: string[]; v: unknown }>(text)
+          : { t: (JSON.parse(text.slice(0, split)) as { t: string[] }).t, v: JSON.parse(text.slice(split + 1)) as unknown };
       if (stored.t.includes(tag)) entries.push({ key: key.slice(namespace.length), tags: stored.t, value: stored.v });
     });
   } while (cursor !== '0');

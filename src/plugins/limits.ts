@@ -20,7 +20,7 @@
  * maxAliases 15, maxTokens 2000, maxDirectives 50, maxDocumentBytes 100 KB.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Lexer, Source, TokenKind, type GraphQLSchema } from 'graphql';
+import { Lexer, Source, TokenKind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Config } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { gatewayError, type ErrorCode } from '../errors.js';
@@ -58,8 +58,26 @@ function refuse(code: ErrorCode, what: string, limit: number, value: number): ne
   throw gatewayError(code, `The operation's ${what} is ${value}, over the limit of ${limit}.`, { limit, value });
 }
 
+/** Analyses kept per parsed document (Apollo reuses one DocumentNode per query hash), by operation and variables. */
+const MEMOIZED_PER_DOCUMENT = 32;
+
 export function useOperationLimits(options: OperationLimitsOptions): ApolloServerPlugin<GatewayContext> {
   let schema: GraphQLSchema;
+  const memo = new WeakMap<DocumentNode, Map<string, OperationAnalysis>>();
+  // The analysis depends only on the document, the operation and the variables: a repeated request (a cache hit
+  // especially) need not walk the document again.
+  const analyze = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
+    const key = `${operation.name?.value ?? ''}\n${JSON.stringify(variables)}`;
+    let perDocument = memo.get(document);
+    if (!perDocument) memo.set(document, (perDocument = new Map()));
+    let analysis = perDocument.get(key);
+    if (!analysis) {
+      analysis = analyzeOperation(schema, document, operation, variables);
+      if (perDocument.size >= MEMOIZED_PER_DOCUMENT) perDocument.delete(perDocument.keys().next().value!);
+      perDocument.set(key, analysis);
+    }
+    return analysis;
+  };
   return {
     async serverWillStart(service) {
       schema = service.schema;
@@ -71,7 +89,7 @@ export function useOperationLimits(options: OperationLimitsOptions): ApolloServe
           if (!operation) return; // Apollo answers that itself
           const bytes = Buffer.byteLength(source, 'utf8');
           if (bytes > options.maxDocumentBytes) refuse('DOCUMENT_TOO_LARGE', 'document size in bytes', options.maxDocumentBytes, bytes);
-          const measured = analyzeOperation(schema, document, operation, request.variables ?? {});
+          const measured = analyze(document, operation, request.variables ?? {});
           analysis = measured;
           // The walk that costs the operation also yields its cache policy (SDL @cacheControl), which the
           // response cache and HTTP caching read; Apollo's per-field cacheControl hook is off (src/server.ts).

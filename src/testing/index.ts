@@ -30,6 +30,7 @@ import { newSqlTrace, withSqlTrace, type SqlStatement } from '../db/sql-counter.
 import { createLogger } from '../logger.js';
 import { connectRedis } from '../redis/client.js';
 import { toGlobalId } from '../relay/global-id.js';
+import { stringifyResult } from '../plugins/response-cache.js';
 import { createGateway, type Gateway } from '../server.js';
 
 export type Caller =
@@ -169,8 +170,9 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
         gateway.apollo.executeOperation({ query, http, ...(variables ? { variables } : {}) }, { contextValue }),
       );
       if (response.body.kind !== 'single') throw new Error('run() expects a single (non-incremental) result.');
-      // The JSON round trip gives the data exactly as a client receives it (DateTime as ISO strings).
-      const { data, errors } = JSON.parse(JSON.stringify(response.body.singleResult)) as {
+      // Serialized as the server serializes it, the data is exactly what a client receives (DateTime as ISO
+      // strings, a response-cache hit's cached text).
+      const { data, errors } = JSON.parse(stringifyResult(response.body.singleResult)) as {
         data?: TData | null;
         errors?: GraphQLFormattedError[];
       };

@@ -1,0 +1,34 @@
+/**
+ * Variant (a)/(b)/(c): the gateway itself, in production mode, as
+ * `npm start` would run it. The harness picks the mode by environment:
+ * CACHE_ENABLED=0 (cache off), CACHE_ENABLED=1 (warm cache), and naive mode
+ * = CACHE_ENABLED=0 + DB_IN_CHUNK_SIZE=1 (every loader batch holds one key:
+ * one SQL statement per parent, as an API without DataLoaders runs).
+ * Its SQL counter is /metrics' gateway_sql_statements_total, also served as
+ * /bench/stats by the harness' contract.
+ */
+import http from 'node:http';
+import { loadConfig } from '../../src/config.js';
+import { connectDatabase } from '../../src/db/client.js';
+import { totalStatements } from '../../src/db/sql-counter.js';
+import { createLogger } from '../../src/logger.js';
+import { connectRedis } from '../../src/redis/client.js';
+import { createGateway } from '../../src/server.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+const database = await connectDatabase(config.databaseUrl, { poolSize: config.dbPoolSize });
+const redis = await connectRedis(config, logger);
+const gateway = await createGateway({ config, database, logger, redis });
+// /bench/stats on the gateway's own server; everything else goes to its Express app.
+const [app] = gateway.httpServer.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+gateway.httpServer.removeAllListeners('request');
+gateway.httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+  if (req.url === '/bench/stats') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sql: totalStatements() }));
+  else app!(req, res);
+});
+const { url } = await gateway.listen();
+process.stdout.write(`ready ${url}\n`);
+const stop = () => void gateway.shutdown().then(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
