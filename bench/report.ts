@@ -3,7 +3,7 @@
  * (the tables the README quotes) and .svg (requests/s and p95 per variant and
  * scenario, drawn here so the report needs nothing but Node).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Measurement {
@@ -18,6 +18,7 @@ export interface Measurement {
   p95: number;
   p99: number;
   errors: number;
+  firstError?: string;
   sqlPerRequest: number;
   redisPerRequest: number;
 }
@@ -33,7 +34,7 @@ export interface Ratio {
 export interface BenchReport {
   date: string;
   machine: string;
-  method: Record<string, unknown>;
+  method: { rounds: number; warmupSeconds: number; measuredSeconds: number; connections: number; quick: boolean; seed: unknown; s4Position: number };
   measurements: Measurement[];
   ratios: Ratio[];
   excluded: Record<string, string>;
@@ -69,7 +70,10 @@ function markdown(report: BenchReport): string {
   const lines = [
     `# Benchmark ${report.date.slice(0, 10)}`,
     '',
-    `Machine: ${report.machine}. Method: ${JSON.stringify(report.method)}. Took ${report.durationSeconds} s.`,
+    `Machine: ${report.machine}.`,
+    '',
+    `Method: ${report.method.rounds} round(s) for the ratio groups, ${report.method.warmupSeconds} s warm-up and ${report.method.measuredSeconds} s measured per run, ` +
+      `${report.method.connections} connections (and S1 at 1). Seed: ${JSON.stringify(report.method.seed)}. The whole run took ${report.durationSeconds} s.`,
     '',
     '## Ratios (median of the per-round ratios)',
     '',
@@ -85,9 +89,13 @@ function markdown(report: BenchReport): string {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (m) =>
-        `| ${m.scenario} | ${m.label} | ${m.connections} | ${m.round} | ${fixed(m.rps)} | ${m.p50} | ${m.p95} | ${m.p99} | ${m.errors} | ${fixed(m.sqlPerRequest, 2)} | ${fixed(m.redisPerRequest, 2)} |`,
+        `| ${m.scenario} | ${m.label} | ${m.connections} | ${m.round} | ${fixed(m.rps)} | ${fixed(m.p50)} | ${fixed(m.p95)} | ${fixed(m.p99)} | ${m.errors} | ${fixed(m.sqlPerRequest, 2)} | ${fixed(m.redisPerRequest, 2)} |`,
     ),
   ];
+  const failed = report.measurements.filter((m) => m.firstError);
+  if (failed.length > 0) {
+    lines.push('', '## First error of each run that had errors', '', ...failed.map((m) => `- ${m.scenario} / ${m.label} / round ${m.round}: \`${m.firstError!.replace(/`/g, "'")}\``));
+  }
   if (Object.keys(report.excluded).length > 0) {
     lines.push('', '## Excluded (answer not byte-identical to the gateway)', '', ...Object.entries(report.excluded).map(([key, why]) => `- ${key}: ${why}`));
   }
@@ -166,4 +174,12 @@ export function writeReport(report: BenchReport, folder: string, name: string): 
   writeFileSync(files.md, markdown(report));
   writeFileSync(files.svg, svg(report));
   return Object.values(files);
+}
+
+/** `tsx bench/report.ts <name>`: rewrites bench/results/<name>.{md,svg} from its .json (after a change to this file). */
+if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  const name = process.argv[2] ?? 'latest';
+  const folder = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
+  const report = JSON.parse(readFileSync(path.join(folder, `${name}.json`), 'utf8')) as BenchReport;
+  process.stdout.write(`${writeReport(report, folder, name).join('\n')}\n`);
 }

@@ -119,7 +119,7 @@ function plan(): Group[] {
     return [
       { title: 'S1 (and S4)', rounds: 1, runs: [...run20('S1', 'gateway', 'gateway-warm', 'gateway-naive', 'raw', 'yoga', 'join-monster'), ...run20('S4', 'gateway')] },
       { title: 'S3', rounds: 1, runs: run20('S3', 'gateway', 'gateway-warm', 'raw', 'yoga', 'join-monster') },
-      { title: 'S0, S2, S5', rounds: 1, runs: [...run20('S0', 'gateway', 'raw'), ...run20('S2', 'gateway', 'raw'), ...run20('S5', 'gateway')] },
+      { title: 'S0, S2, S5', rounds: 1, runs: [...run20('S0', 'gateway', 'raw'), ...run20('S2', 'gateway', 'raw'), ...run20('S5', 'gateway', 'gateway-warm')] },
     ];
   }
   return [
@@ -345,7 +345,7 @@ async function sqlCounter(variant: Started): Promise<number> {
  */
 async function settle(variant: Started): Promise<void> {
   let last = await sqlCounter(variant);
-  const step = METHOD.quick ? 100 : 200;
+  const step = 100;
   for (let quiet = 0, waited = 0; quiet < 3 && waited < 60_000; waited += step) {
     await new Promise((resolve) => setTimeout(resolve, step));
     const now = await sqlCounter(variant);
@@ -381,6 +381,8 @@ interface LoadResult {
   rps: number;
   latencies: number[];
   errors: number;
+  /** The first failed answer, so the report says what went wrong. */
+  firstError?: string;
 }
 
 /** One autocannon run; counts a response as an error unless it is a 2xx without GraphQL errors. */
@@ -388,13 +390,17 @@ function load(url: string, authorization: string, seconds: number, connections: 
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
     let graphqlErrors = 0;
+    let firstError: string | undefined;
     type OnResponse = (status: number, body: string, context: object, headers: IncomingHttpHeaders | undefined) => void;
     const checked = requests.map((request): autocannon.Request => {
       const inner = typeof request.onResponse === 'function' ? (request.onResponse as OnResponse) : null;
       return {
         ...request,
         onResponse: (status, body, context, headers) => {
-          if (body.startsWith('{"errors"') || body.includes('"errors":[')) graphqlErrors += 1;
+          if (status >= 300 || body.startsWith('{"errors"') || body.includes('"errors":[')) {
+            graphqlErrors += status >= 300 ? 0 : 1;
+            firstError ??= `${status} ${body.slice(0, 300)}`;
+          }
           inner?.(status, body, context, headers);
         },
       };
@@ -404,7 +410,13 @@ function load(url: string, authorization: string, seconds: number, connections: 
       (error, result) => {
         if (error) return reject(error);
         const errors = result.errors + result.timeouts + result.non2xx + graphqlErrors;
-        resolve({ requests: result.requests.total, rps: result.requests.total / seconds, latencies: latencies.sort((a, b) => a - b), errors });
+        resolve({
+          requests: result.requests.total,
+          rps: result.requests.total / seconds,
+          latencies: latencies.sort((a, b) => a - b),
+          errors,
+          ...(firstError ? { firstError } : {}),
+        });
       },
     );
     instance.on('response', (_client, _status, _bytes, responseTime: number) => latencies.push(responseTime));
@@ -556,6 +568,7 @@ async function main(): Promise<void> {
           p95: percentile(result.latencies, 95),
           p99: percentile(result.latencies, 99),
           errors: result.errors,
+          ...(result.firstError ? { firstError: result.firstError } : {}),
           sqlPerRequest: result.requests > 0 ? sql / result.requests : 0,
           redisPerRequest: result.requests > 0 ? Math.max(0, redisDelta) / result.requests : 0,
         });
