@@ -48,6 +48,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { DateScalar, LocalTimeScalar } from '../../src/modules/scalars.js';
 import { parseGlobalId, toGlobalId, type NodeType } from '../../src/relay/global-id.js';
+import { serveVariant } from './serve.js';
 
 // join-monster is CommonJS with `exports.default`: from ESM, the default import is its module.exports.
 const joinMonster = joinMonsterModule.default;
@@ -407,21 +408,4 @@ const server = http.createServer((req, res) => {
   );
 });
 
-await new Promise<void>((resolve, reject) => {
-  server.once('error', reject);
-  server.listen(config.port, '127.0.0.1', resolve);
-});
-const { port } = server.address() as { port: number };
-process.stdout.write(`ready http://127.0.0.1:${port}/graphql\n`);
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await pool.end().catch(() => undefined);
-  process.exit(0);
-}
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+await serveVariant(server, config.port, () => pool.end());

@@ -28,6 +28,7 @@ import mysql from 'mysql2/promise';
 import { createCursorCodec, type CursorPosition } from '../../src/relay/cursor.js';
 import { parseGlobalId, toGlobalId } from '../../src/relay/global-id.js';
 import { QUERIES } from '../scenarios.js';
+import { serveVariant } from './serve.js';
 
 interface Settings {
   readonly port: number;
@@ -444,20 +445,4 @@ const server = http.createServer((req, res) => {
 // Fail at start, not on the first measured request, when MySQL is unreachable
 // (a handshake only: no statement is sent, so the counter stays at 0).
 (await pool.getConnection()).release();
-await new Promise<void>((resolve) => server.listen(config.port, '127.0.0.1', resolve));
-const address = server.address();
-process.stdout.write(`ready http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}/graphql\n`);
-
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  server.close();
-  server.closeIdleConnections();
-  void pool.end().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+await serveVariant(server, config.port, () => pool.end());

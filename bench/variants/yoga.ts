@@ -31,6 +31,7 @@ import { totalStatements } from '../../src/db/sql-counter.js';
 import { createLogger } from '../../src/logger.js';
 import { resolvers } from '../../src/modules/resolvers.js';
 import { loadTypeDefs } from '../../src/schema.js';
+import { serveVariant } from './serve.js';
 
 /** Whole responses live at most this long, whatever the SDL's @cacheControl maxAge says (300 s on most types). */
 const RESPONSE_TTL_MS = 60_000;
@@ -99,22 +100,7 @@ const server = http.createServer((req, res) => {
   void yoga(req, res);
 });
 
-await new Promise<void>((resolve, reject) => {
-  server.once('error', reject);
-  server.listen(config.port, '127.0.0.1', resolve);
-});
-const { port } = server.address() as { port: number };
-process.stdout.write(`ready http://127.0.0.1:${port}/graphql\n`);
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+await serveVariant(server, config.port, async () => {
   await yoga.dispose();
   await Promise.allSettled([database.close(), cache.close(), redis.quit()]);
-  process.exit(0);
-}
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+});
