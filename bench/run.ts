@@ -292,25 +292,12 @@ async function loadFixture(): Promise<Fixture> {
         S2: { id: toGlobalId('Patient', 1) },
         S3: { id: toGlobalId('Event', 1) },
         S4: { after },
+        V1: {},
         W1: {},
         W2: {},
       },
       writers,
     };
-  } finally {
-    await pool.end();
-  }
-}
-
-/** The writers' record versions as stored now (earlier S5 runs moved them on). */
-async function refreshVersions(fixture: Fixture): Promise<void> {
-  const pool = mysql.createPool({ uri: BENCH_DATABASE_URL, connectionLimit: 1 });
-  try {
-    for (const writer of fixture.writers) {
-      const id = Number(Buffer.from(writer.recordId, 'base64url').toString().split(':')[1]);
-      const [[row]] = (await pool.query('SELECT version FROM medical_records WHERE id = ?', [id])) as unknown as [[{ version: number }]];
-      writer.version = row!.version;
-    }
   } finally {
     await pool.end();
   }
@@ -425,34 +412,40 @@ function load(url: string, authorization: string, seconds: number, connections: 
 
 function requestsFor(variant: Started, scenario: Scenario, fixture: Fixture): autocannon.Request[] {
   if (scenario !== 'S5') return [{ method: 'POST', body: bodyFor(variant, scenario, fixture.variables[scenario]) }];
-  // Per connection: S1 S2 S3 three times, then one write (updateRecord and setSelections in turn): 10% writes.
-  // autocannon gives each connection its own context object: it holds the connection's writer and record version.
+  // Per cycle of 10 requests: S1 S2 S3 S1 S2 S3 S1 S3, then the version of the writer's record, then one write
+  // (updateRecord and setSelections in turn): 10% writes. autocannon clears a connection's context at the end of
+  // each cycle, so a cycle takes a writer from the free list and gives it back after its write: no two cycles
+  // ever write the same rows at once, and the version read just before the write is the one the write names.
   interface MixContext {
     writer?: number;
-    turn?: number;
     version?: number;
   }
-  let nextWriter = 0;
+  const free = fixture.writers.map((_writer, index) => index);
+  const turns = fixture.writers.map(() => 0);
   const writerOf = (context: MixContext) => {
-    context.writer ??= nextWriter++ % fixture.writers.length;
+    context.writer ??= free.pop() ?? 0;
     return fixture.writers[context.writer]!;
   };
   const read = (name: QueryName, variables: (context: MixContext) => Record<string, unknown>): autocannon.Request => ({
     method: 'POST',
     setupRequest: (request, context) => ({ ...request, body: bodyFor(variant, name, variables(context as MixContext)) }),
   });
-  const reads = [
-    read('S1', () => ({})),
-    read('S2', (context) => ({ id: writerOf(context).patientId })),
-    read('S3', (context) => ({ id: writerOf(context).eventId })),
-  ];
+  const s1 = read('S1', (context) => (writerOf(context), {}));
+  const s2 = read('S2', (context) => ({ id: writerOf(context).patientId }));
+  const s3 = read('S3', (context) => ({ id: writerOf(context).eventId }));
+  const version: autocannon.Request = {
+    ...read('V1', (context) => ({ id: writerOf(context).recordId })),
+    onResponse: (_status, body, context) => {
+      const found = /"version":(\d+)/.exec(body);
+      if (found) (context as MixContext).version = Number(found[1]);
+    },
+  };
   const write: autocannon.Request = {
     method: 'POST',
     setupRequest: (request, rawContext) => {
       const context = rawContext as MixContext;
       const writer = writerOf(context);
-      const turn = (context.turn = (context.turn ?? 0) + 1);
-      context.version ??= writer.version;
+      const turn = (turns[context.writer!] = turns[context.writer!]! + 1);
       const body =
         turn % 2 === 1
           ? bodyFor(variant, 'W1', { input: { id: writer.recordId, expectedVersion: context.version, diagnosis: `Checked ${turn}` } })
@@ -461,12 +454,12 @@ function requestsFor(variant: Started, scenario: Scenario, fixture: Fixture): au
             });
       return { ...request, body };
     },
-    onResponse: (_status, body, context) => {
-      const version = /"version":(\d+)/.exec(body);
-      if (version) (context as MixContext).version = Number(version[1]);
+    onResponse: (_status, _body, context) => {
+      const { writer } = context as MixContext;
+      if (writer !== undefined && !free.includes(writer)) free.push(writer);
     },
   };
-  return [...reads, ...reads, ...reads, write];
+  return [s1, s2, s3, s1, s2, s3, s1, s3, version, write];
 }
 
 // ---------------------------------------------------------------------------------------------- main
@@ -542,13 +535,10 @@ async function main(): Promise<void> {
       for (const spec of group.runs) {
         if (excluded.has(`${spec.scenario}/${spec.variant}`)) continue;
         let variant = variants.get(spec.variant)!;
-        if (spec.scenario === 'S5') await refreshVersions(fixture);
         const requests = requestsFor(variant, spec.scenario, fixture);
         progress(`round ${round}/${group.rounds}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}  warm-up ${METHOD.warmupSeconds}s`);
         await load(variant.url, authorization, METHOD.warmupSeconds, spec.connections, requests);
         variant = await drain(variant);
-        // The warm-up's writes moved the versions on; each connection reads its start version at its first write.
-        if (spec.scenario === 'S5') await refreshVersions(fixture);
         const sqlBefore = await sqlCounter(variant);
         const redisBefore = await redisCommands(redis);
         progress(`round ${round}/${group.rounds}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}  measuring ${METHOD.measuredSeconds}s`);

@@ -40,6 +40,8 @@ export const QUERIES = {
   S3: `query S3($id: ID!) { event(id: $id) { schedules { date time selectionCount selections { patient { name } } } } }`,
   /** The patient list page at a cursor (position 50,000 in the full run). */
   S4: `query S4($after: String) { patients(first: 20, after: $after) { ${PATIENT_PAGE} } }`,
+  /** S5: the version a write must name. */
+  V1: `query V1($id: ID!) { record(id: $id) { version } }`,
   W1: `mutation W1($input: UpdateRecordInput!) { updateRecord(input: $input) { id version } }`,
   W2: `mutation W2($input: SetSelectionsInput!) { setSelections(input: $input) { id } }`,
 } as const;
