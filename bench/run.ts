@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     /** Only these variants, comma-separated (the gateway always runs: it is the reference). */
     variants: { type: 'string' },
+    /** The report's name in bench/results (default latest, or quick with --quick). */
+    out: { type: 'string' },
   },
   strict: true,
 });
@@ -535,14 +537,14 @@ async function main(): Promise<void> {
       for (const spec of group.runs) {
         if (excluded.has(`${spec.scenario}/${spec.variant}`)) continue;
         let variant = variants.get(spec.variant)!;
-        const requests = requestsFor(variant, spec.scenario, fixture);
         progress(`round ${round}/${group.rounds}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}  warm-up ${METHOD.warmupSeconds}s`);
-        await load(variant.url, authorization, METHOD.warmupSeconds, spec.connections, requests);
+        // Fresh request state for each run: S5 cycles cut off by the warm-up's deadline must not keep their writers.
+        await load(variant.url, authorization, METHOD.warmupSeconds, spec.connections, requestsFor(variant, spec.scenario, fixture));
         variant = await drain(variant);
         const sqlBefore = await sqlCounter(variant);
         const redisBefore = await redisCommands(redis);
         progress(`round ${round}/${group.rounds}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}  measuring ${METHOD.measuredSeconds}s`);
-        const result = await load(variant.url, authorization, METHOD.measuredSeconds, spec.connections, requests);
+        const result = await load(variant.url, authorization, METHOD.measuredSeconds, spec.connections, requestsFor(variant, spec.scenario, fixture));
         const sql = (await sqlCounter(variant)) - sqlBefore;
         const redisDelta = (await redisCommands(redis)) - redisBefore - 1;
         variant = await drain(variant);
@@ -577,7 +579,7 @@ async function main(): Promise<void> {
     excluded: Object.fromEntries(excluded),
     durationSeconds: Math.round((Date.now() - started) / 1000),
   };
-  const written = writeReport(report, `${ROOT}/bench/results`, METHOD.quick ? 'quick' : 'latest');
+  const written = writeReport(report, `${ROOT}/bench/results`, args.out ?? (METHOD.quick ? 'quick' : 'latest'));
   progress(`done in ${report.durationSeconds} s: ${written.join(', ')}`);
 }
 
