@@ -54,8 +54,29 @@ export interface Config {
   readonly cursorSecret: string;
   /** LOG_LEVEL (info): pino level. */
   readonly logLevel: string;
-  /** DB_POOL_SIZE (10): MySQL connections per process. */
+  /** DB_POOL_SIZE (10): MySQL connections per process (per worker with WEB_CONCURRENCY). */
   readonly dbPoolSize: number;
+  /** DB_POOL_QUEUE_LIMIT (100): statements that may wait for a free connection; past it a read fails at once with SERVICE_UNAVAILABLE. */
+  readonly dbPoolQueueLimit: number;
+  /** DB_ACQUIRE_TIMEOUT_MS (2000): how long a statement waits for a free connection before SERVICE_UNAVAILABLE. */
+  readonly dbAcquireTimeoutMs: number;
+  /** DB_CONNECT_TIMEOUT_MS (2000): how long opening a MySQL connection may take (a black-holed host fails this fast). */
+  readonly dbConnectTimeoutMs: number;
+  /**
+   * DB_STATEMENT_TIMEOUT_MS (3000; 0 turns it off): the server cuts off a statement running longer
+   * (MariaDB's max_statement_time, MySQL's max_execution_time for SELECTs, detected at start). The
+   * client also gives up 1 s later, so a statement on a dead network ends too.
+   */
+  readonly dbStatementTimeoutMs: number;
+  /**
+   * DATABASE_REPLICA_URLS (none): comma-separated MySQL read replicas. Reads that do not fill the
+   * cache go to them, except in a request that wrote and in the read-your-writes window after a write.
+   */
+  readonly databaseReplicaUrls: readonly string[];
+  /** REPLICA_READ_YOUR_WRITES_MS (5000): after a principal's write, its reads stay on the primary this long (on every instance). */
+  readonly replicaReadYourWritesMs: number;
+  /** REQUEST_TIMEOUT_MS (5000): the deadline of a /graphql request; past it the client gets SERVICE_UNAVAILABLE (503). */
+  readonly requestTimeoutMs: number;
   /** DB_IN_CHUNK_SIZE (1000): the most keys one IN-list statement carries. */
   readonly inChunkSize: number;
   /** MAX_PAGE_SIZE (100): the largest `first` a connection accepts. */
@@ -76,8 +97,19 @@ export interface Config {
   readonly maxDocumentBytes: number;
   /** RATE_LIMIT_COST_PER_MINUTE (500000): cost units each subject may spend per minute; 0 turns the budget off. */
   readonly rateLimitCostPerMinute: number;
-  /** SHUTDOWN_GRACE_MS (10000): how long in-flight requests may run after SIGTERM. */
+  /** SHUTDOWN_GRACE_MS (10000): how long in-flight requests may run once the listener is closed after SIGTERM. */
   readonly shutdownGraceMs: number;
+  /**
+   * SHUTDOWN_DRAIN_MS (1000): after SIGTERM, how long the gateway still accepts connections (answering
+   * /readyz with 503) so load balancers stop sending before the listener closes.
+   */
+  readonly shutdownDrainMs: number;
+  /** WEB_CONCURRENCY (1): worker processes (node:cluster) serving the one port; 1 runs in a single process. */
+  readonly webConcurrency: number;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT (unset): OTLP/HTTP collector base URL; when set, spans are exported there. */
+  readonly otlpEndpoint: string | null;
+  /** OTEL_SERVICE_NAME (clinic-graphql-gateway): the service.name resource attribute of exported spans. */
+  readonly otelServiceName: string;
   /** READINESS_TIMEOUT_MS (1000): how long /readyz waits for MySQL. */
   readonly readinessTimeoutMs: number;
   /** DEV_TOKEN_TTL_SECONDS (2592000, 30 days): lifetime of tokens printed by `npm run token` and `npm start`. */
@@ -156,6 +188,16 @@ export function loadConfig(env: Env = process.env): Config {
     cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,
     logLevel: env.LOG_LEVEL ?? 'info',
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1),
+    dbPoolQueueLimit: integer(env, 'DB_POOL_QUEUE_LIMIT', 100),
+    dbAcquireTimeoutMs: integer(env, 'DB_ACQUIRE_TIMEOUT_MS', 2000, 1),
+    dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 2000, 1),
+    dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 3000),
+    databaseReplicaUrls: (env.DATABASE_REPLICA_URLS ?? '')
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== ''),
+    replicaReadYourWritesMs: integer(env, 'REPLICA_READ_YOUR_WRITES_MS', 5000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 5000, 100),
     inChunkSize: integer(env, 'DB_IN_CHUNK_SIZE', 1000, 1),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1),
     maxNodesIds: integer(env, 'MAX_NODES_IDS', 100, 1),
@@ -167,6 +209,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxDocumentBytes: integer(env, 'MAX_DOCUMENT_BYTES', 100 * 1024, 1),
     rateLimitCostPerMinute: integer(env, 'RATE_LIMIT_COST_PER_MINUTE', 500_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
+    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 1000),
+    webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1),
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || null,
+    otelServiceName: env.OTEL_SERVICE_NAME || 'clinic-graphql-gateway',
     readinessTimeoutMs: integer(env, 'READINESS_TIMEOUT_MS', 1000, 1),
     devTokenTtlSeconds: integer(env, 'DEV_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 1),
     seedDemo: flag(env, 'SEED_DEMO', true),

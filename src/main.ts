@@ -5,7 +5,8 @@
  */
 import { signDevelopmentToken } from './auth/token.js';
 import { loadConfig } from './config.js';
-import { connectDatabase, migrateDatabase } from './db/client.js';
+import { connectDatabase, migrateDatabase, poolOptionsOf } from './db/client.js';
+import { connectReplicas } from './db/replicas.js';
 import { createLogger } from './logger.js';
 import { connectRedis } from './redis/client.js';
 import { DEMO_SEED, isDatabaseEmpty, seedDatabase } from './seed/seed.js';
@@ -15,7 +16,7 @@ const config = loadConfig();
 const logger = createLogger(config.logLevel);
 
 async function main(): Promise<void> {
-  const database = await connectDatabase(config.databaseUrl, { poolSize: config.dbPoolSize }).catch((error: Error) => {
+  const database = await connectDatabase(config.databaseUrl, poolOptionsOf(config)).catch((error: Error) => {
     throw new Error(
       `Cannot reach MySQL at ${redact(config.databaseUrl)} (${error.message}). ` +
         'Start MySQL 8 or MariaDB 10.11 there, set DATABASE_URL, or run `docker compose up -d mysql redis`.',
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
   }
 
   const redis = await connectRedis(config, logger);
-  const gateway = await createGateway({ config, database, logger, redis });
+  const replicas = await connectReplicas(config, logger);
+  const gateway = await createGateway({ config, database, logger, redis, replicas });
   const { url } = await gateway.listen();
 
   let stopping = false;

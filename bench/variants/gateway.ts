@@ -9,7 +9,7 @@
  */
 import http from 'node:http';
 import { loadConfig } from '../../src/config.js';
-import { connectDatabase } from '../../src/db/client.js';
+import { connectDatabase, poolOptionsOf } from '../../src/db/client.js';
 import { totalStatements } from '../../src/db/sql-counter.js';
 import { createLogger } from '../../src/logger.js';
 import { connectRedis } from '../../src/redis/client.js';
@@ -17,7 +17,7 @@ import { createGateway } from '../../src/server.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const database = await connectDatabase(config.databaseUrl, { poolSize: config.dbPoolSize });
+const database = await connectDatabase(config.databaseUrl, poolOptionsOf(config));
 const redis = await connectRedis(config, logger);
 const gateway = await createGateway({ config, database, logger, redis });
 // /bench/stats on the gateway's own server; everything else goes to its Express app.

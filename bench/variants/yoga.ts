@@ -26,7 +26,7 @@ import { Registry } from 'prom-client';
 import { createCache } from '../../src/cache/cache.js';
 import { loadConfig } from '../../src/config.js';
 import { createContextFactory } from '../../src/context.js';
-import { connectDatabase } from '../../src/db/client.js';
+import { connectDatabase, poolOptionsOf } from '../../src/db/client.js';
 import { totalStatements } from '../../src/db/sql-counter.js';
 import { createLogger } from '../../src/logger.js';
 import { resolvers } from '../../src/modules/resolvers.js';
@@ -39,7 +39,7 @@ const RESPONSE_TTL_MS = 60_000;
 // The gateway's fragment and response caches stay off whatever the caller's environment says.
 const config = loadConfig({ ...process.env, CACHE_ENABLED: '0' });
 const logger = createLogger(config.logLevel);
-const database = await connectDatabase(config.databaseUrl, { poolSize: config.dbPoolSize });
+const database = await connectDatabase(config.databaseUrl, poolOptionsOf(config));
 const cache = createCache({ config, redis: null, logger, metrics: new Registry() });
 const createContext = createContextFactory(database.db, config, cache);
 

@@ -55,6 +55,15 @@ export function recordStatement(query: unknown, params: unknown): void {
   }
 }
 
+/**
+ * Runs one statement: counts it, then `run` sends it. The one place every
+ * statement passes, for counters and tracing alike.
+ */
+export function observeStatement<T>(query: unknown, params: unknown, run: () => Promise<T>): Promise<T> {
+  recordStatement(query, params);
+  return run();
+}
+
 /** Statements sent by this process since it started (for metrics and the bench). */
 export function totalStatements(): number {
   return processTotal;

@@ -34,6 +34,22 @@ const UNAVAILABLE_CODES = new Set([
   'ER_QUERY_INTERRUPTED',
   'ER_CON_COUNT_ERROR',
   'POOL_CLOSED',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  // src/db/connection-gate.ts: the pool is saturated past its bounds.
+  'POOL_QUEUE_FULL',
+  'POOL_ACQUIRE_TIMEOUT',
+  // src/db/client.ts: the client gave up on a statement the server did not answer.
+  'STATEMENT_CLIENT_TIMEOUT',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+]);
+
+/** MySQL error numbers of a statement the server cut off or a connection it dropped. */
+const UNAVAILABLE_ERRNOS = new Set([
+  1317 /* ER_QUERY_INTERRUPTED */,
+  1927 /* ER_CONNECTION_KILLED (MariaDB) */,
+  1969 /* ER_STATEMENT_TIMEOUT (MariaDB max_statement_time) */,
+  3024 /* ER_QUERY_TIMEOUT (MySQL max_execution_time) */,
 ]);
 
 /** The mysql2 error under drizzle's wrapper (drizzle puts the driver error in `cause`). */
@@ -63,7 +79,7 @@ export function isUnavailable(error: unknown): boolean {
   const driver = driverError(error);
   return (
     driver !== null &&
-    (UNAVAILABLE_CODES.has(driver.code ?? '') || driver.errno === 1927 || driver.errno === 1317 || driver.fatal === true)
+    (UNAVAILABLE_CODES.has(driver.code ?? '') || UNAVAILABLE_ERRNOS.has(driver.errno ?? 0) || driver.fatal === true)
   );
 }
 

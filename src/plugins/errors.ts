@@ -56,6 +56,11 @@ export function formatError(formatted: GraphQLFormattedError, error?: unknown): 
   };
 }
 
+/** True when the response carries no data: none at all, or null in every root field. */
+function producedNoData(data: Record<string, unknown> | null | undefined): boolean {
+  return data == null || Object.values(data).every((value) => value === null);
+}
+
 export function useErrorMasking(logger: Logger): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
@@ -69,6 +74,14 @@ export function useErrorMasking(logger: Logger): ApolloServerPlugin<GatewayConte
               (error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && INVALID_LITERAL.test(error.message),
             );
           if (onlyBadLiterals) response.http.status = 200;
+          // SERVICE_UNAVAILABLE is 503 only when no data could be produced (the contract): a
+          // partial answer is still an answer (200), whatever status the failing field asked for.
+          if (response.body.kind === 'single') {
+            const { data, errors: sent } = response.body.singleResult;
+            if (sent?.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+              response.http.status = producedNoData(data) ? 503 : 200;
+            }
+          }
         },
         async didEncounterErrors({ errors, contextValue, request }) {
           for (const error of errors) {

@@ -18,6 +18,9 @@
  *
  * `as` picks the caller: 'admin' (default), 'clinician', { patientId } for a
  * patient token, a raw `authorization` header value, or null for no token.
+ *
+ * `replicaUrls` gives the gateway read replicas (src/db/replicas.ts); their
+ * statements are counted in `sqlCount` like the primary's.
  */
 import { randomBytes } from 'node:crypto';
 import { HeaderMap } from '@apollo/server';
@@ -25,7 +28,8 @@ import type { GraphQLFormattedError } from 'graphql';
 import { signToken, type TokenClaims } from '../auth/token.js';
 import type { CacheHooks } from '../cache/cache.js';
 import { loadConfig, type Config } from '../config.js';
-import { connectDatabase, migrateDatabase, type Database } from '../db/client.js';
+import { connectDatabase, migrateDatabase, poolOptionsOf, type Database } from '../db/client.js';
+import { connectReplicas } from '../db/replicas.js';
 import { newSqlTrace, withSqlTrace, type SqlStatement } from '../db/sql-counter.js';
 import { createLogger } from '../logger.js';
 import { connectRedis } from '../redis/client.js';
@@ -66,6 +70,8 @@ export interface TestGateway {
   readonly name: string;
   readonly config: Config;
   readonly database: Database;
+  /** The read replicas' connections (DATABASE_REPLICA_URLS / `replicaUrls`), closed with the gateway. */
+  readonly replicas: readonly Database[];
   readonly gateway: Gateway;
   /** The database URL of the throw-away database (for a second connection). */
   readonly databaseUrl: string;
@@ -101,6 +107,12 @@ export interface TestGatewayOptions {
    * own; closing it leaves both in place for their owner.
    */
   readonly shareWith?: TestGateway;
+  /**
+   * Read replicas (DATABASE_REPLICA_URLS), e.g. a second database on the same
+   * server standing in for one; the test owns those databases. A `shareWith`
+   * instance uses its owner's replicas unless given its own.
+   */
+  readonly replicaUrls?: readonly string[];
 }
 
 export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -119,19 +131,25 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     // A loaded CI machine must not turn a slow Redis reply into a failed test; fault tests set their own.
     REDIS_COMMAND_TIMEOUT_MS: '2000',
     CACHE_ENABLED: options.cache ? '1' : '0',
+    // No load balancer to drain in a test: shutdown closes the listener at once.
+    SHUTDOWN_DRAIN_MS: '0',
+    ...(owner ? { DATABASE_REPLICA_URLS: owner.config.databaseReplicaUrls.join(',') } : {}),
     ...options.env,
+    ...(options.replicaUrls ? { DATABASE_REPLICA_URLS: options.replicaUrls.join(',') } : {}),
     DATABASE_URL: databaseUrl,
     PORT: '0',
   });
   const logger = createLogger(config.logLevel);
-  const database = await connectDatabase(databaseUrl, { poolSize: config.dbPoolSize });
+  const database = await connectDatabase(databaseUrl, poolOptionsOf(config));
   if (!owner) await migrateDatabase(database);
   const redis = await connectRedis(config, logger);
+  const replicas = await connectReplicas(config);
   const gateway = await createGateway({
     config,
     database,
     logger,
     redis,
+    replicas,
     ...(options.cacheHooks ? { cacheHooks: options.cacheHooks } : {}),
   });
 
@@ -153,6 +171,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     name,
     config,
     database,
+    replicas,
     gateway,
     databaseUrl,
     authorizationFor,
