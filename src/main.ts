@@ -2,7 +2,14 @@
  * `npm start` (after src/cli/bootstrap.mjs): connects to MySQL, applies the
  * migrations, seeds the demo data when the database is empty, serves, and
  * shuts down gracefully on SIGTERM/SIGINT.
+ *
+ * With WEB_CONCURRENCY=N (N > 1) this process becomes a node:cluster primary:
+ * it migrates and seeds once, then forks N workers that share the port (the
+ * primary hands out connections round-robin). A worker that dies is replaced;
+ * SIGTERM/SIGINT is passed to every worker, each shuts down gracefully, and the
+ * primary exits 0 once all have (1 if any failed to).
  */
+import cluster from 'node:cluster';
 import { signDevelopmentToken } from './auth/token.js';
 import { loadConfig } from './config.js';
 import { connectDatabase, migrateDatabase, poolOptionsOf } from './db/client.js';
@@ -15,20 +22,84 @@ import { createGateway } from './server.js';
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 
-async function main(): Promise<void> {
-  const database = await connectDatabase(config.databaseUrl, poolOptionsOf(config)).catch((error: Error) => {
-    throw new Error(
-      `Cannot reach MySQL at ${redact(config.databaseUrl)} (${error.message}). ` +
-        'Start MySQL 8 or MariaDB 10.11 there, set DATABASE_URL, or run `docker compose up -d mysql redis`.',
-    );
-  });
-  await migrateDatabase(database);
-  logger.info({ database: database.databaseName }, 'migrations applied');
+function unreachable(error: Error): Error {
+  return new Error(
+    `Cannot reach MySQL at ${redact(config.databaseUrl)} (${error.message}). ` +
+      'Start MySQL 8 or MariaDB 10.11 there, set DATABASE_URL, or run `docker compose up -d mysql redis`.',
+  );
+}
 
-  if (config.seedDemo && (await isDatabaseEmpty(database.pool))) {
-    const summary = await seedDatabase(database.pool, DEMO_SEED);
-    logger.info({ rows: summary }, 'seeded the demo data set into the empty database');
+/** Migrations and the demo seed, once per deployment start, on a connection without the serving limits. */
+async function prepareDatabase(): Promise<void> {
+  const database = await connectDatabase(config.databaseUrl, { poolSize: 2, connectTimeoutMs: config.dbConnectTimeoutMs }).catch(
+    (error: Error) => {
+      throw unreachable(error);
+    },
+  );
+  try {
+    await migrateDatabase(database);
+    logger.info({ database: database.databaseName }, 'migrations applied');
+    if (config.seedDemo && (await isDatabaseEmpty(database.pool))) {
+      const summary = await seedDatabase(database.pool, DEMO_SEED);
+      logger.info({ rows: summary }, 'seeded the demo data set into the empty database');
+    }
+  } finally {
+    await database.close();
   }
+}
+
+/** Fast consecutive worker deaths after which the primary gives up (e.g. the port is taken). */
+const MAX_WORKER_CRASHES = 5;
+/** A worker that lives shorter than this counts as a start-up crash. */
+const WORKER_CRASH_WINDOW_MS = 5000;
+
+async function runPrimary(): Promise<void> {
+  await prepareDatabase();
+  let stopping = false;
+  let failed = false;
+  let crashes = 0;
+  const startedAt = new Map<number, number>();
+  const fork = () => {
+    const worker = cluster.fork();
+    startedAt.set(worker.id, Date.now());
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    if (stopping) {
+      if (code !== 0) failed = true;
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        logger.info({ failed }, 'all workers stopped');
+        process.exit(failed ? 1 : 0);
+      }
+      return;
+    }
+    crashes = lived < WORKER_CRASH_WINDOW_MS ? crashes + 1 : 0;
+    if (crashes >= MAX_WORKER_CRASHES) {
+      logger.fatal({ crashes }, 'workers keep dying at start; stopping');
+      process.exit(1);
+    }
+    logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting another');
+    fork();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'passing the signal to every worker');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  logger.info({ workers: config.webConcurrency }, 'cluster primary: forking workers');
+  for (let index = 0; index < config.webConcurrency; index += 1) fork();
+}
+
+async function serve(): Promise<void> {
+  // In a cluster the primary has prepared the database already.
+  if (!cluster.isWorker) await prepareDatabase();
+  const database = await connectDatabase(config.databaseUrl, poolOptionsOf(config)).catch((error: Error) => {
+    throw unreachable(error);
+  });
 
   const redis = await connectRedis(config, logger);
   const replicas = await connectReplicas(config, logger);
@@ -54,8 +125,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  logger.info({ url }, 'gateway ready');
-  if (config.nodeEnv !== 'production') {
+  logger.info({ url, pid: process.pid }, 'gateway ready');
+  // One banner per deployment, not one per worker.
+  if (config.nodeEnv !== 'production' && (!cluster.isWorker || cluster.worker?.id === 1)) {
     const token = await signDevelopmentToken(config.jwtSecret, config.devTokenTtlSeconds);
     process.stdout.write(
       [
@@ -78,6 +150,7 @@ function redact(url: string): string {
   return parsed.toString();
 }
 
+const main = config.webConcurrency > 1 && cluster.isPrimary ? runPrimary : serve;
 main().catch((error: unknown) => {
   logger.fatal({ err: error }, (error as Error).message);
   process.exit(1);
