@@ -1,6 +1,9 @@
 /**
  * The per-request context every resolver receives: who is calling, the
- * request's own loaders, the cursor codec and the settings.
+ * request's own loaders, the cursor codec and the settings. With read replicas
+ * configured (src/db/replicas.ts), the loaders read through the request's
+ * routed handle, and `committed` sends the rest of the request, and the
+ * principal's read-your-writes window, to the primary.
  */
 import { randomUUID } from 'node:crypto';
 import type { GraphQLError } from 'graphql';
@@ -8,8 +11,10 @@ import { viewerFromAuthorization, type Viewer } from './auth/token.js';
 import type { Cache, CacheSession } from './cache/cache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
+import { createReadRouter } from './db/replicas.js';
 import { createLoaders, type Loaders } from './modules/loaders.js';
 import type { PersistedDocument } from './plugins/persisted-documents.js';
+import type { Redis } from './redis/client.js';
 import { createCursorCodec, type CursorCodec } from './relay/cursor.js';
 
 export interface GatewayContext {
@@ -29,7 +34,7 @@ export interface GatewayContext {
   committed(tags: readonly string[]): Promise<Loaders>;
   /** This request's view of the cache (fence, tags read, statistics for extensions.cache). */
   readonly cacheSession: CacheSession;
-  /** For mutations, which write through repositories inside transactions. */
+  /** For mutations, which write through repositories inside transactions: always the primary. */
   readonly db: Db;
   readonly cursors: CursorCodec;
   readonly config: Config;
@@ -45,19 +50,35 @@ export interface RequestInfo {
 
 export type ContextFactory = (request: RequestInfo) => Promise<GatewayContext>;
 
-export function createContextFactory(db: Db, config: Config, cache: Cache): ContextFactory {
+export interface ReplicaOptions {
+  /** The replicas' drizzle handles (DATABASE_REPLICA_URLS); none keeps every read on `db`. */
+  readonly replicas?: readonly Db[];
+  /** Where the read-your-writes windows are shared between instances (null: this process only). */
+  readonly redis?: Redis | null;
+}
+
+export function createContextFactory(db: Db, config: Config, cache: Cache, options: ReplicaOptions = {}): ContextFactory {
   const cursors = createCursorCodec(config.cursorSecret);
+  const router = createReadRouter({ primary: db, replicas: options.replicas ?? [], config, cache, redis: options.redis ?? null });
   return async (request) => {
     const auth = await viewerFromAuthorization(request.authorization, config.jwtSecret);
     const cacheSession = cache.session();
-    const loaderContext = { db, chunkSize: config.inChunkSize, cache, session: cacheSession };
+    const subject = auth.viewer?.subject ?? null;
+    const reads = router ? await router.begin(subject, cacheSession) : null;
+    const loaderContext = { db: reads?.db ?? db, chunkSize: config.inChunkSize, cache, session: cacheSession };
     const context: GatewayContext = {
       requestId: request.requestId ?? randomUUID(),
       viewer: auth.viewer,
       authError: auth.error,
       loaders: createLoaders(loaderContext),
       committed: async (tags) => {
-        await cache.invalidate(cacheSession, tags);
+        if (reads) {
+          // `written()` turns this request's reads to the primary at once (before the invalidation starts)
+          // and records the principal's read-your-writes window; both are done before the mutation returns.
+          await Promise.all([reads.written(), cache.invalidate(cacheSession, tags)]);
+        } else {
+          await cache.invalidate(cacheSession, tags);
+        }
         // In place: Apollo hands resolvers a shallow copy of this object, which shares `loaders`.
         return Object.assign(context.loaders, createLoaders(loaderContext));
       },

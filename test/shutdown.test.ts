@@ -121,7 +121,7 @@ describe('SIGTERM under 20-connection load', () => {
         body: JSON.stringify({ query: PAGE }),
         ...(signal ? { signal } : {}),
       });
-    const expected = await (await ask()).json();
+    const expected = (await (await ask()).json()) as { data: any; errors?: unknown[] };
     expect(expected.errors).toBeUndefined();
     expect(expected.data.patients.nodes).toHaveLength(10);
 
@@ -207,7 +207,7 @@ describe('WEB_CONCURRENCY=2', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization, connection: 'close' },
           body: JSON.stringify({ query: '{ patients(first: 1) { totalCount } }' }),
-        }).then((response) => response.json()),
+        }).then((response) => response.json() as Promise<{ data: unknown; errors?: unknown[] }>),
       ),
     );
     for (const answer of answers) {

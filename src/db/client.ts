@@ -150,6 +150,17 @@ export function databaseNameOf(url: string): string {
   return name;
 }
 
+/** The server's VERSION(), on a connection of its own. */
+async function serverVersion(url: string, connectTimeoutMs = 10_000): Promise<string> {
+  const connection = await mysql.createConnection({ uri: url, connectTimeout: connectTimeoutMs });
+  try {
+    const [rows] = await connection.query('SELECT VERSION() AS version');
+    return String((rows as { version: string }[])[0]?.version ?? '');
+  } finally {
+    await connection.end();
+  }
+}
+
 /** Creates the database named in `url` when it does not exist yet; returns the server's VERSION(). */
 export async function ensureDatabase(url: string, connectTimeoutMs = 10_000): Promise<string> {
   const name = databaseNameOf(url);
@@ -176,6 +187,8 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** DB_STATEMENT_TIMEOUT_MS (default 0: none): server-side cut-off per statement; the client gives up 1 s later. */
   readonly statementTimeoutMs?: number;
+  /** Create the database when missing (default true); off for read replicas, which may refuse CREATE. */
+  readonly createIfMissing?: boolean;
 }
 
 /** The pool settings of a serving gateway, from its config. */
@@ -200,7 +213,8 @@ function statementTimeoutFor(version: string, milliseconds: number): StatementTi
 }
 
 export async function connectDatabase(url: string, options: ConnectOptions): Promise<Database> {
-  const version = await ensureDatabase(url, options.connectTimeoutMs);
+  const version =
+    options.createIfMissing === false ? await serverVersion(url, options.connectTimeoutMs) : await ensureDatabase(url, options.connectTimeoutMs);
   const poolConfig = (connectionLimit: number): mysql.PoolOptions => ({
     uri: url,
     connectionLimit,

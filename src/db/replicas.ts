@@ -1,0 +1,213 @@
+/**
+ * Read replicas (DATABASE_REPLICA_URLS): their connections, and the per-request
+ * read handle that decides, statement by statement, whether a read may go to a
+ * replica or must go to the primary.
+ *
+ * The policy, in order (the first rule that holds sends the read to the primary):
+ *   1. the request has written (a mutation committed): it reads its own writes;
+ *   2. the caller's principal (the token's `sub`) wrote within the last
+ *      REPLICA_READ_YOUR_WRITES_MS, on any instance sharing the Redis: the
+ *      caller's next requests see their own writes although the replica lags;
+ *   3. what is read will be stored in the cache (cache enabled and this
+ *      request's cache session not degraded): a cache fill must never come
+ *      from a replica, because a lagging replica could put pre-write rows into
+ *      the cache after the write's invalidation, which the generation fence
+ *      cannot detect.
+ * Otherwise (caching off, or Redis failed in this request so nothing is
+ * stored), the read goes to a replica, round-robin. Writes, transactions and
+ * raw `execute` always go to the primary (drizzle's `withReplicas`).
+ *
+ * The read-your-writes window lives in Redis (`<prefix>ryw:<sub>`, PX = the
+ * window) so every instance honours it, and in an in-process LRU that serves
+ * when Redis is off or fails. The Redis key is read at most once per request,
+ * and only when replicas are configured and the cache is off (with a healthy
+ * cache rule 3 already picks the primary; if the session degrades mid-request,
+ * the in-process window decides, as it would when Redis is unreachable).
+ *
+ * Example:
+ *   const replicas = await connectReplicas(config, logger);
+ *   const router = createReadRouter({ primary: database.db, replicas: replicas.map((r) => r.db), config, cache, redis });
+ *   const reads = await router?.begin(viewer?.subject ?? null, cacheSession);
+ *   const db = reads?.db ?? database.db; // hand to the loaders
+ *   // after a mutation committed (before it returns):
+ *   await reads?.written();
+ */
+import { withReplicas } from 'drizzle-orm/mysql-core';
+import { LRUCache } from 'lru-cache';
+import type { Cache, CacheSession } from '../cache/cache.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Redis } from '../redis/client.js';
+import { connectDatabase, poolOptionsOf, type Database, type Db } from './client.js';
+
+/** Connects every replica of DATABASE_REPLICA_URLS (none: an empty list); closes those opened if one fails. */
+export async function connectReplicas(config: Config, logger?: Logger): Promise<Database[]> {
+  const connected: Database[] = [];
+  try {
+    for (const url of config.databaseReplicaUrls) connected.push(await connectDatabase(url, { ...poolOptionsOf(config), createIfMissing: false }));
+  } catch (error) {
+    await Promise.all(connected.map((replica) => replica.close().catch(() => undefined)));
+    throw error;
+  }
+  if (connected.length > 0) {
+    logger?.info(
+      { replicas: connected.map((replica) => replica.databaseName), readYourWritesMs: config.replicaReadYourWritesMs },
+      `read replicas: ${connected.length}`,
+    );
+  }
+  return connected;
+}
+
+/** Most principals whose window the in-process fallback remembers. */
+const LOCAL_WINDOW_ENTRIES = 10_000;
+
+/** The read-your-writes windows: in Redis for every instance, in process as the fallback. */
+class ReadYourWritesWindows {
+  private readonly local: LRUCache<string, true> | null;
+
+  constructor(
+    private readonly redis: Redis | null,
+    private readonly keyPrefix: string,
+    private readonly windowMs: number,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.local = windowMs > 0 ? new LRUCache<string, true>({ max: LOCAL_WINDOW_ENTRIES, ttl: windowMs }) : null;
+  }
+
+  private key(subject: string): string {
+    return `${this.keyPrefix}ryw:${subject}`;
+  }
+
+  /** Opens (or renews) `subject`'s window; resolves once Redis has it (or failed, which leaves the in-process one). */
+  async open(subject: string): Promise<void> {
+    if (!this.local) return;
+    this.local.set(subject, true);
+    if (this.redis?.status !== 'ready') return;
+    try {
+      await this.redis.set(this.key(subject), '1', 'PX', this.windowMs);
+    } catch (error) {
+      this.logger?.warn({ err: error }, 'could not record the read-your-writes window in Redis; this instance still honours it');
+    }
+  }
+
+  /** This instance's own record of the window (no I/O). */
+  openLocally(subject: string): boolean {
+    return this.local?.has(subject) ?? false;
+  }
+
+  /** Whether `subject` wrote within the window on any instance (Redis), or on this one (when Redis is off or fails). */
+  async isOpen(subject: string): Promise<boolean> {
+    if (!this.local) return false;
+    if (this.local.has(subject)) return true;
+    if (this.redis?.status !== 'ready') return false;
+    try {
+      return (await this.redis.exists(this.key(subject))) === 1;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** One request's reads: the routed handle, and the switch a committed write turns. */
+export interface RequestReads {
+  /** Selects and relational queries go where the policy says, per statement; writes go to the primary. */
+  readonly db: Db;
+  /**
+   * The request's write committed: every later read of it goes to the primary (from the moment of
+   * the call), and the principal's window opens; resolves once the window is recorded.
+   */
+  written(): Promise<void>;
+}
+
+export interface ReadRouter {
+  /** The read handle of one request of `subject` (null: no viewer, so no window). */
+  begin(subject: string | null, session: CacheSession): Promise<RequestReads>;
+}
+
+export interface ReadRouterOptions {
+  readonly primary: Db;
+  readonly replicas: readonly Db[];
+  readonly config: Config;
+  readonly cache: Cache;
+  readonly redis: Redis | null;
+  readonly logger?: Logger;
+}
+
+/** The drizzle entry points `withReplicas` sends to `getReplica` (everything else goes to the primary). */
+const READ_METHODS = ['select', 'selectDistinct', '$count', 'with'] as const;
+
+/**
+ * The per-request read handles of one gateway, over a single `withReplicas` handle.
+ *
+ * `withReplicas` builds its handle by spreading the primary and adding closures, which measured
+ * ~30-50 µs per call, too much per request; so there is one per gateway, and each request gets a
+ * view (one small object) whose read entry points tell `getReplica` whose statement is being built.
+ * That hand-over is synchronous: `withReplicas` calls `getReplica` while `select()` (or `query`)
+ * runs, before it returns, so no other request can come between.
+ */
+function routedViews(primary: Db, replicas: [Db, ...Db[]]): (route: () => Db) => Db {
+  let building: (() => Db) | null = null;
+  // Nothing reaches `routed` but through a view; were it ever asked outside one, the primary is the safe answer.
+  const routed = withReplicas(primary, replicas, () => building?.() ?? primary);
+  const view = Object.create(routed) as Record<string, unknown>;
+  for (const method of READ_METHODS) {
+    const read = routed[method] as (...args: unknown[]) => unknown;
+    view[method] = function (this: { route: () => Db }, ...args: unknown[]) {
+      building = this.route;
+      try {
+        return read(...args);
+      } finally {
+        building = null;
+      }
+    };
+  }
+  Object.defineProperty(view, 'query', {
+    get(this: { route: () => Db }) {
+      building = this.route;
+      try {
+        return routed.query;
+      } finally {
+        building = null;
+      }
+    },
+  });
+  return (route) => {
+    const db = Object.create(view) as { route: () => Db };
+    db.route = route;
+    return db as unknown as Db;
+  };
+}
+
+/** The router of a gateway with replicas; null without any, so nothing at all changes then. */
+export function createReadRouter(options: ReadRouterOptions): ReadRouter | null {
+  const { primary, config, cache } = options;
+  if (options.replicas.length === 0) return null;
+  const replicas = [...options.replicas] as [Db, ...Db[]];
+  const windows = new ReadYourWritesWindows(options.redis, config.redisKeyPrefix, config.replicaReadYourWritesMs, options.logger);
+  let turn = 0;
+  const viewFor = routedViews(primary, replicas);
+
+  return {
+    async begin(subject, session) {
+      let wrote = false;
+      // With the cache on, rule 3 sends reads to the primary while the session is healthy, so the shared
+      // window is not read; null until needed, then the in-process record decides (read once).
+      let windowOpen: boolean | null = subject === null ? false : cache.enabled ? null : await windows.isOpen(subject);
+      const route = (): Db => {
+        if (wrote) return primary;
+        if (cache.enabled && !session.degraded) return primary;
+        windowOpen ??= windows.openLocally(subject!);
+        if (windowOpen) return primary;
+        turn = (turn + 1) % replicas.length;
+        return replicas[turn]!;
+      };
+      return {
+        db: viewFor(route),
+        written: () => {
+          wrote = true;
+          return subject === null ? Promise.resolve() : windows.open(subject);
+        },
+      };
+    },
+  };
+}
