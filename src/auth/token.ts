@@ -1,7 +1,8 @@
 /**
- * Bearer tokens: HS256 JWTs with `sub`, `role` and, for patients, `patientId`
- * (the patient's global id). `viewerFromAuthorization` turns an Authorization
- * header into the Viewer the resolvers and access rules see.
+ * Bearer tokens: HS256 JWTs with `sub` (for clinicians, their Clinician global
+ * id), `role`, `exp` and, for patients, `patientId` (the patient's global id).
+ * `viewerFromAuthorization` turns an Authorization header into the Viewer the
+ * resolvers and access rules see.
  *
  * Example:
  *   const token = await signToken({ role: 'patient', sub: 'user-7', patientId: toGlobalId('Patient', 7) }, secret, 3600);
@@ -75,6 +76,10 @@ export async function viewerFromAuthorization(header: string | undefined, secret
       const parsed = typeof payload.patientId === 'string' ? parseGlobalId(payload.patientId) : null;
       if (parsed?.type !== 'Patient') return refuse('claim "patientId" must be a Patient global id for role patient');
       patientId = parsed.id;
+    }
+    // The contract: a clinician token's sub is that clinician's global id (the author of the records they write).
+    if (role === 'clinician' && parseGlobalId(payload.sub)?.type !== 'Clinician') {
+      return refuse('claim "sub" must be a Clinician global id for role clinician');
     }
     return { viewer: { role: role as Role, subject: payload.sub, patientId }, error: null };
   } catch (error) {

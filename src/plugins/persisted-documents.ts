@@ -29,10 +29,21 @@
  * without a preflight header) pass through untouched, so nothing is looked
  * up or stored for them; a POST whose body is not JSON is 415.
  *
+ * `verifyBody` (express.json's `verify`, before the body is parsed) refuses
+ * with 400 BAD_REQUEST a body that is not UTF-8 (the bytes, not a charset
+ * label: invalid sequences would otherwise become U+FFFD and be stored as
+ * such), that is not a JSON object or batch (`"text"`, `42`, `null`), or
+ * that nests objects and arrays deeper than MAX_JSON_DEPTH levels (10,000
+ * levels parse, but overflow the stack of every recursive walk after the
+ * parser: JSON.stringify, variable coercion); another declared charset is
+ * 415. The same depth applies to GET's `variables` and `extensions`.
+ *
  * Options: `manifest` (hash to text), `store` (createApqStore),
  * `trustedOnly` (NODE_ENV=production), `allowRegistration`
  * (ALLOW_APQ_REGISTRATION: on in development, off in production).
  */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
@@ -70,6 +81,67 @@ interface Envelope {
 
 class EnvelopeError extends Error {}
 
+/** The deepest nesting of objects and arrays a request may carry (the contract's inputs need 5). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * A body refused by `verifyBody`. body-parser passes it on with this status and type; the
+ * server's body error handler (handleBodyErrors in src/server.ts) answers BAD_REQUEST with the message.
+ */
+class BodyError extends Error {
+  readonly type = 'gateway.body.refused';
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+const BYTE = { quote: 0x22, backslash: 0x5c, openArray: 0x5b, closeArray: 0x5d, openObject: 0x7b, closeObject: 0x7d };
+
+/** Whether JSON text nests objects and arrays deeper than `max`; strings are skipped, so `"[[["` is depth 0. */
+function nestsDeeperThan(json: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < json.length; index += 1) {
+    const byte = json[index];
+    if (inString) {
+      if (byte === BYTE.backslash) index += 1;
+      else if (byte === BYTE.quote) inString = false;
+    } else if (byte === BYTE.quote) {
+      inString = true;
+    } else if (byte === BYTE.openArray || byte === BYTE.openObject) {
+      if (++depth > max) return true;
+    } else if (byte === BYTE.closeArray || byte === BYTE.closeObject) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/** The first byte that is not JSON whitespace (after a UTF-8 byte order mark, which the decoder drops), or undefined. */
+function firstSignificantByte(body: Uint8Array): number | undefined {
+  let index = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  while (index < body.length && (body[index] === 0x20 || body[index] === 0x09 || body[index] === 0x0a || body[index] === 0x0d)) index += 1;
+  return body[index];
+}
+
+/** express.json's `verify`: see the module comment. An empty body passes (Apollo answers it). */
+export function verifyBody(_req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string | null): void {
+  if (encoding !== null && encoding !== 'utf-8') {
+    throw new BodyError(`The request body must be UTF-8 JSON (application/json; charset=utf-8), got charset ${encoding}.`, 415);
+  }
+  if (!isUtf8(body)) throw new BodyError('The request body is not valid UTF-8.');
+  const first = firstSignificantByte(body);
+  if (first !== undefined && first !== BYTE.openObject && first !== BYTE.openArray) {
+    throw new BodyError('The request body must be a JSON object: {"query": "...", "variables": {...}, "operationName": "...", "extensions": {...}}.');
+  }
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw new BodyError(`The request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
+}
+
 function isSimpleRequest(headers: Record<string, string | string[] | undefined>, method: string): boolean {
   const contentType = headers['content-type'];
   const mediaType = typeof contentType === 'string' ? contentType.split(';')[0]!.trim().toLowerCase() : undefined;
@@ -83,6 +155,14 @@ function readEnvelope(method: string, url: string, body: unknown): Envelope | nu
   const params = new URL(url, 'http://gateway').searchParams;
   const envelope: Envelope = {};
   for (const [name, value] of params) envelope[name] = value;
+  // Apollo parses `variables` itself: refused here, before it is parsed and walked.
+  for (const name of ['variables', 'extensions']) {
+    for (const value of params.getAll(name)) {
+      if (nestsDeeperThan(Buffer.from(value, 'utf8'), MAX_JSON_DEPTH)) {
+        throw new EnvelopeError(`The \`${name}\` search parameter nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`);
+      }
+    }
+  }
   if (typeof envelope.extensions === 'string') {
     try {
       envelope.extensions = JSON.parse(envelope.extensions);
@@ -130,6 +210,8 @@ function rewrite(method: string, url: string, envelope: Envelope, text: string):
 export function usePersistedDocuments({ manifest, store, trustedOnly, allowRegistration }: PersistedDocumentsOptions): {
   middleware: RequestHandler;
   plugin: ApolloServerPlugin<GatewayContext>;
+  /** For express.json's `verify` option (see the module comment). */
+  verifyBody: typeof verifyBody;
 } {
   const required = () =>
     'This gateway runs only trusted documents: send the hash of a document from operations/persisted-documents.json ' +
@@ -198,5 +280,5 @@ export function usePersistedDocuments({ manifest, store, trustedOnly, allowRegis
     },
   };
 
-  return { middleware, plugin };
+  return { middleware, plugin, verifyBody };
 }

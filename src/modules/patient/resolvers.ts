@@ -5,12 +5,13 @@ import type { GatewayContext } from '../../context.js';
 import { checkFirst, connectionResolvers, toConnection } from '../../relay/connection.js';
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { createdAtPositionOf, toCreatedAtPosition } from '../keyset.js';
+import { LIMITS, searchText } from '../validation.js';
 import type { PatientListFilter } from './repository.js';
 
 function listFilter(filter: PatientFilter | null | undefined): PatientListFilter {
   return {
     isActive: filter?.isActive ?? null,
-    nameContains: filter?.nameContains ?? null,
+    nameContains: searchText(filter?.nameContains, 'filter.nameContains', LIMITS.name),
     bornAfter: filter?.bornAfter ?? null,
     bornBefore: filter?.bornBefore ?? null,
   };
