@@ -110,6 +110,8 @@ export interface Config {
   readonly otlpEndpoint: string | null;
   /** OTEL_SERVICE_NAME (clinic-graphql-gateway): the service.name resource attribute of exported spans. */
   readonly otelServiceName: string;
+  /** METRICS_MAX_OPERATION_NAMES (200): distinct operation names /metrics labels; later new names count as `other`. */
+  readonly metricsMaxOperationNames: number;
   /** READINESS_TIMEOUT_MS (1000): how long /readyz waits for MySQL. */
   readonly readinessTimeoutMs: number;
   /** DEV_TOKEN_TTL_SECONDS (2592000, 30 days): lifetime of tokens printed by `npm run token` and `npm start`. */
@@ -213,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || null,
     otelServiceName: env.OTEL_SERVICE_NAME || 'clinic-graphql-gateway',
+    metricsMaxOperationNames: integer(env, 'METRICS_MAX_OPERATION_NAMES', 200),
     readinessTimeoutMs: integer(env, 'READINESS_TIMEOUT_MS', 1000, 1),
     devTokenTtlSeconds: integer(env, 'DEV_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 1),
     seedDemo: flag(env, 'SEED_DEMO', true),

@@ -18,6 +18,7 @@ import { createLogger } from './logger.js';
 import { connectRedis } from './redis/client.js';
 import { DEMO_SEED, isDatabaseEmpty, seedDatabase } from './seed/seed.js';
 import { createGateway } from './server.js';
+import { startTracing } from './telemetry/tracing.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
@@ -103,6 +104,7 @@ async function serve(): Promise<void> {
 
   const redis = await connectRedis(config, logger);
   const replicas = await connectReplicas(config, logger);
+  const stopTracing = await startTracing({ otlpEndpoint: config.otlpEndpoint, serviceName: config.otelServiceName });
   const gateway = await createGateway({ config, database, logger, redis, replicas });
   const { url } = await gateway.listen();
 
@@ -111,16 +113,19 @@ async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: readiness 503, finishing in-flight requests');
-    gateway.shutdown().then(
-      () => {
-        logger.info('shutdown complete');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    gateway
+      .shutdown()
+      .then(stopTracing)
+      .then(
+        () => {
+          logger.info('shutdown complete');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

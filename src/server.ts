@@ -17,7 +17,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
@@ -25,8 +24,9 @@ import { createCache, type Cache, type CacheHooks } from './cache/cache.js';
 import type { Config } from './config.js';
 import { createContextFactory, type ContextFactory, type GatewayContext } from './context.js';
 import { migrationsApplied, type Database } from './db/client.js';
-import { newSqlTrace, totalStatements, withSqlTrace } from './db/sql-counter.js';
+import { newSqlTrace, withSqlTrace } from './db/sql-counter.js';
 import { sendError } from './errors.js';
+import { graphqlHandler, InFlight } from './http/graphql-handler.js';
 import type { Logger } from './logger.js';
 import { resolvers } from './modules/resolvers.js';
 import { formatError, useErrorMasking } from './plugins/errors.js';
@@ -46,6 +46,8 @@ import { createRateBudget } from './plugins/rate-budget.js';
 import { stringifyResult, useResponseCache } from './plugins/response-cache.js';
 import type { Redis } from './redis/client.js';
 import { useSqlCountHeader } from './plugins/sql-count.js';
+import { usePrometheusMetrics } from './plugins/metrics.js';
+import { traceGraphqlRequests, useTracing } from './plugins/tracing.js';
 import { loadTypeDefs } from './schema.js';
 
 export interface GatewayOptions {
@@ -56,6 +58,8 @@ export interface GatewayOptions {
   readonly redis: Redis | null;
   /** Test-only hooks into the cache's load path. */
   readonly cacheHooks?: CacheHooks;
+  /** Read replicas (src/db/replicas.ts connectReplicas); closed with the gateway. */
+  readonly replicas?: readonly Database[];
 }
 
 export interface Gateway {
@@ -72,7 +76,7 @@ export interface Gateway {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-export async function createGateway({ config, database, logger, redis, cacheHooks }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, database, logger, redis, cacheHooks, replicas = [] }: GatewayOptions): Promise<Gateway> {
   const production = config.nodeEnv === 'production';
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -84,6 +88,13 @@ export async function createGateway({ config, database, logger, redis, cacheHook
   const httpServer = http.createServer(app);
   let shuttingDown = false;
   let stopped: Promise<void> | undefined;
+  // Executions still running, including those whose client has gone: the pool closes after the last one.
+  const inFlight = new InFlight();
+  const deadlinesMissed = new Counter({
+    name: 'gateway_request_deadline_exceeded_total',
+    help: 'Requests answered SERVICE_UNAVAILABLE at REQUEST_TIMEOUT_MS while their execution still ran.',
+    registers: [metrics],
+  });
 
   const persistedDocuments = usePersistedDocuments({
     manifest: loadManifest(config.persistedDocumentsPath),
@@ -142,19 +153,17 @@ export async function createGateway({ config, database, logger, redis, cacheHook
           : createMySqlIdempotencyStore(database.db),
         ttlSeconds: config.idempotencyTtlSeconds,
       }),
+      // Last: their willSendResponse reads the error codes and status the plugins above settled.
+      usePrometheusMetrics({
+        registry: metrics,
+        poolStats: () => database.poolStats(),
+        maxOperationNames: config.metricsMaxOperationNames,
+      }),
+      useTracing(),
     ],
   });
   await apollo.start();
-  const createContext = createContextFactory(database.db, config, cache);
-  new Counter({
-    name: 'gateway_sql_statements_total',
-    help: 'SQL statements sent to MySQL by this process.',
-    registers: [metrics],
-    collect() {
-      this.reset();
-      this.inc(totalStatements());
-    },
-  });
+  const createContext = createContextFactory(database.db, config, cache, { replicas: replicas.map((replica) => replica.db), redis });
 
   app.use(
     pinoHttp({
@@ -168,6 +177,12 @@ export async function createGateway({ config, database, logger, redis, cacheHook
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
     }),
   );
+
+  // Once shutdown has begun, every response asks its client to reconnect (to another instance).
+  app.use((_req, res, next) => {
+    if (shuttingDown) res.setHeader('connection', 'close');
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -214,26 +229,43 @@ export async function createGateway({ config, database, logger, redis, cacheHook
 
   app.use(
     '/graphql',
-    // Each request gets its own SQL trace for the x-sql-statements header (off in production:
-    // AsyncLocalStorage's promise hooks cost every request several percent of its CPU).
-    (_req, _res, next) => (production ? next() : withSqlTrace(newSqlTrace(), next)),
-    express.json({ limit: config.bodyLimitBytes }),
+    // Each request gets its own SQL trace, in every mode: the SQL-per-operation histogram of /metrics reads it
+    // (and, outside production, the x-sql-statements header). Then its operation span, when tracing is on.
+    (_req, _res, next) => withSqlTrace(newSqlTrace(), next),
+    traceGraphqlRequests(),
+    express.json({ limit: config.bodyLimitBytes, verify: persistedDocuments.verifyBody }),
     persistedDocuments.middleware,
-    expressMiddleware(apollo, {
+    graphqlHandler(apollo, {
       context: ({ req, res }) =>
         createContext({
           authorization: req.headers.authorization,
           requestId: String(req.id),
           persistedDocument: (res.locals as { persistedDocument?: PersistedDocument }).persistedDocument,
         }),
+      deadlineMs: config.requestTimeoutMs,
+      inFlight,
+      onDeadline: (req) => {
+        deadlinesMissed.inc();
+        req.log.warn({ deadlineMs: config.requestTimeoutMs }, 'request missed its deadline: answered 503');
+      },
     }),
   );
 
-  const handleBodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string }, req, res, next) => {
+  const handleBodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string; message?: string }, req, res, next) => {
     if (res.headersSent) return next(error);
     if (error.status === 413) return sendError(res, 'BAD_REQUEST', `The request body is larger than ${config.bodyLimitBytes} bytes.`, { status: 413 });
-    if (error.status === 400) return sendError(res, 'BAD_REQUEST', 'The request body is not valid JSON.');
-    if (error.status && error.status < 500) return sendError(res, 'BAD_REQUEST', 'The request could not be read.', { status: error.status });
+    // Refused by verifyBody (src/plugins/persisted-documents.ts): not UTF-8, not an object, nested too deep; it says why.
+    if (error.type === 'gateway.body.refused' && error.status && error.status < 500) {
+      return sendError(res, 'BAD_REQUEST', String(error.message), { status: error.status });
+    }
+    if (error.type === 'entity.parse.failed') return sendError(res, 'BAD_REQUEST', 'The request body is not valid JSON.');
+    if (error.type === 'charset.unsupported') {
+      return sendError(res, 'BAD_REQUEST', 'The request body must be UTF-8 JSON (application/json; charset=utf-8).', { status: 415 });
+    }
+    if (error.type === 'encoding.unsupported') {
+      return sendError(res, 'BAD_REQUEST', 'Content-Encoding must be identity, gzip, deflate or br.', { status: 415 });
+    }
+    if (error.status && error.status < 500) return sendError(res, 'BAD_REQUEST', 'The request body could not be read.', { status: error.status });
     req.log.error({ err: error }, 'request failed outside GraphQL');
     return sendError(res, 'INTERNAL_SERVER_ERROR', 'Internal server error.');
   };
@@ -256,8 +288,18 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     shutdown: () =>
       (stopped ??= (async () => {
         shuttingDown = true;
+        // Still accepting, answering /readyz with 503, so load balancers stop sending first.
+        if (httpServer.listening && config.shutdownDrainMs > 0) {
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+        }
+        // The drain plugin closes the listener and idle connections, gives in-flight requests
+        // SHUTDOWN_GRACE_MS, then cuts what is left.
         await apollo.stop();
+        // Executions whose clients left (or missed their deadline) still need the pool.
+        const settled = await inFlight.settled(config.shutdownGraceMs);
+        if (!settled) logger.warn({ running: inFlight.size }, 'shutdown: executions still running after the grace period');
         await database.close();
+        await Promise.all(replicas.map((replica) => replica.close()));
         await cache.close();
         if (redis) await redis.quit().catch(() => redis.disconnect());
       })()),

@@ -248,6 +248,9 @@ describe('the request deadline', () => {
     expect(late.headers.get('retry-after')).toBe('1');
     expect(codes(late)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(late.body.errors?.[0]?.message).toMatch(/did not complete within 800 ms/);
+    expect(await gw.gateway.metrics.getSingleMetricAsString('gateway_request_deadline_exceeded_total')).toMatch(
+      /^gateway_request_deadline_exceeded_total 1$/m,
+    );
 
     const fresh = await post(url, admin, PATIENT_NAMES);
     expect(fresh.status).toBe(200);

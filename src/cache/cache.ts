@@ -25,7 +25,7 @@
  *   await cache.invalidate(session, [tags.patient(42), tags.patients]);
  */
 import type { Redis } from 'ioredis';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { LocalTier, type TierEntry } from './local-tier.js';
@@ -135,6 +135,22 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
           onRefused: () => meters.breakerRefusals.inc({ kind: 'redis' }),
         })
       : null;
+  new Gauge({
+    name: 'gateway_redis_breaker_open',
+    help: 'Whether the Redis circuit breaker is open, skipping Redis (1) or closed (0); 0 without a Redis tier.',
+    registers: [metrics],
+    collect() {
+      this.set(shared?.breakerOpen ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'gateway_redis_connected',
+    help: 'Whether the Redis connection is ready (1) or not (0); 0 when the gateway runs without Redis.',
+    registers: [metrics],
+    collect() {
+      this.set(redis?.status === 'ready' ? 1 : 0);
+    },
+  });
   const inFlight = new Map<string, Flight>();
 
   const kindOf = (key: string) => (key.startsWith('response:') ? 'response' : 'fragment');

@@ -229,6 +229,11 @@ export class RedisTier {
     if (options.local) this.linkLocalTier(options.local);
   }
 
+  /** True while the circuit breaker is open (Redis skipped, or one probe in flight): for /metrics. */
+  get breakerOpen(): boolean {
+    return !this.breaker.closed;
+  }
+
   /** Whether the L1 may answer a request whose first cache read saw `sequence`. */
   localCurrent(sequence: number): boolean {
     return (

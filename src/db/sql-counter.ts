@@ -7,12 +7,19 @@
  * The count is attributed to the trace of the async context that issued it, so
  * concurrent requests never see each other's statements.
  *
+ * With tracing on (src/telemetry/tracing.ts), each statement is also a span
+ * `mysql <VERB>` (db.system, db.operation, db.statement: the SQL text with
+ * its placeholders, never the parameters), child of the active loader batch
+ * or operation span.
+ *
  * Example:
  *   const trace = newSqlTrace();
  *   await withSqlTrace(trace, () => db.select().from(patients));
  *   trace.count // 1
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { SpanKind } from '@opentelemetry/api';
+import { inSpan, tracingActive } from '../telemetry/tracing.js';
 
 export interface SqlStatement {
   readonly sql: string;
@@ -49,10 +56,17 @@ export function recordStatement(query: unknown, params: unknown): void {
   const trace = storage.getStore();
   if (!trace) return;
   trace.count += 1;
-  if (trace.statements) {
-    const sql = typeof query === 'string' ? query : String((query as { sql?: unknown } | null)?.sql ?? '');
-    trace.statements.push({ sql, params: Array.isArray(params) ? params : [] });
-  }
+  if (trace.statements) trace.statements.push({ sql: sqlText(query), params: Array.isArray(params) ? params : [] });
+}
+
+/** The SQL text of a mysql2 `query`/`execute` first argument (a string or `{ sql }`). */
+function sqlText(query: unknown): string {
+  return typeof query === 'string' ? query : String((query as { sql?: unknown } | null)?.sql ?? '');
+}
+
+/** The statement's leading keyword (SELECT, INSERT, BEGIN...), for span names. */
+function verbOf(sql: string): string {
+  return /^\s*\(?\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
 }
 
 /**
@@ -61,7 +75,15 @@ export function recordStatement(query: unknown, params: unknown): void {
  */
 export function observeStatement<T>(query: unknown, params: unknown, run: () => Promise<T>): Promise<T> {
   recordStatement(query, params);
-  return run();
+  if (!tracingActive()) return run();
+  const sql = sqlText(query);
+  const verb = verbOf(sql);
+  return inSpan(
+    `mysql ${verb}`,
+    { 'db.system': 'mysql', 'db.operation': verb, 'db.statement': sql },
+    run,
+    SpanKind.CLIENT,
+  );
 }
 
 /** Statements sent by this process since it started (for metrics and the bench). */

@@ -5,6 +5,8 @@
  * - `createLoader` makes a per-request DataLoader whose batches never exceed
  *   the IN-list chunk size (DataLoader's own maxBatchSize splits them, so a
  *   1,500-key load is two statements and a failing chunk fails only its keys).
+ *   With tracing on, each batch is a span `dataloader.batch <name>`
+ *   (dataloader.name, dataloader.batch.keys), parent of its SQL statements.
  * - `oneByKey`, `manyByKey`, `countByKey` put rows back in key order: values
  *   line up with keys, null (or [] / 0) for keys without rows.
  * - `perGroup` runs one statement per group of keys that share arguments (the
@@ -21,6 +23,7 @@
 import DataLoader from 'dataloader';
 import type { Cache, CacheSession, FragmentSpec } from '../cache/cache.js';
 import type { Db } from '../db/client.js';
+import { inSpan } from '../telemetry/tracing.js';
 
 /** What every domain's loader factory receives, once per request. */
 export interface LoaderContext {
@@ -37,13 +40,18 @@ export interface LoaderOptions<K> {
   readonly chunkSize: number;
   /** Needed when keys are objects: equal arguments must map to one key. */
   readonly cacheKeyFn?: (key: K) => string | number;
+  /** Names the loader's batch spans (`dataloader.batch <name>`); cachedLoader passes the fragment's name. */
+  readonly name?: string;
 }
 
 export function createLoader<K, V>(
   batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
   options: LoaderOptions<K>,
 ): DataLoader<K, V, string | number | K> {
-  return new DataLoader<K, V, string | number | K>(batch, {
+  const spanName = options.name ? `dataloader.batch ${options.name}` : 'dataloader.batch';
+  const traced = (keys: readonly K[]) =>
+    inSpan(spanName, () => ({ 'dataloader.name': options.name ?? '', 'dataloader.batch.keys': keys.length }), () => batch(keys));
+  return new DataLoader<K, V, string | number | K>(traced, {
     maxBatchSize: options.chunkSize,
     ...(options.cacheKeyFn ? { cacheKeyFn: options.cacheKeyFn } : {}),
   });
@@ -70,6 +78,7 @@ export function cachedLoader<K, V>(
   };
   return createLoader((keys) => context.cache.loadFragments(context.session, spec, keys, batch), {
     chunkSize: context.chunkSize,
+    name: fragment.name,
     ...options,
   });
 }
