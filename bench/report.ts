@@ -19,8 +19,14 @@ export interface Measurement {
   p99: number;
   errors: number;
   firstError?: string;
+  /** The errors by kind (`GraphQL CONFLICT (W1/W2)`, `HTTP 503 ... (S3)`, `timeout`, `connection ECONNRESET`), when there were any. */
+  errorsByKind?: Record<string, number>;
+  /** The first answer (or error) of each of those kinds. */
+  errorExamples?: Record<string, string>;
   sqlPerRequest: number;
   redisPerRequest: number;
+  /** Set when the server's process exited during the measured run. */
+  exited?: string;
 }
 
 export interface Ratio {
@@ -94,7 +100,14 @@ function markdown(report: BenchReport): string {
   ];
   const failed = report.measurements.filter((m) => m.firstError);
   if (failed.length > 0) {
-    lines.push('', '## First error of each run that had errors', '', ...failed.map((m) => `- ${m.scenario} / ${m.label} / round ${m.round}: \`${m.firstError!.replace(/`/g, "'")}\``));
+    const kinds = (m: Measurement) =>
+      m.errorsByKind ? ` (${Object.entries(m.errorsByKind).map(([kind, count]) => `${kind}: ${count}`).join(', ')})` : '';
+    lines.push(
+      '',
+      '## First error of each run that had errors',
+      '',
+      ...failed.map((m) => `- ${m.scenario} / ${m.label} / round ${m.round}: \`${m.firstError!.replace(/`/g, "'")}\`${kinds(m)}`),
+    );
   }
   if (Object.keys(report.excluded).length > 0) {
     lines.push('', '## Excluded (answer not byte-identical to the gateway)', '', ...Object.entries(report.excluded).map(([key, why]) => `- ${key}: ${why}`));
@@ -176,10 +189,270 @@ export function writeReport(report: BenchReport, folder: string, name: string): 
   return Object.values(files);
 }
 
-/** `tsx bench/report.ts <name>`: rewrites bench/results/<name>.{md,svg} from its .json (after a change to this file). */
+// ---------------------------------------------------------------------------------------------- soak
+
+export interface SoakSample {
+  /** start: after the warm-up, server drained; load: during the measured run; end: after it, drained. */
+  phase: 'start' | 'load' | 'end';
+  /** Seconds since the measured run started. */
+  seconds: number;
+  /** From the gateway's GET /metrics: nodejs_heap_size_used_bytes, process_resident_memory_bytes. */
+  heapUsedBytes: number | null;
+  rssBytes: number | null;
+  /** Redis' used_memory (the cache's entries and tag sets). */
+  redisUsedMemoryBytes: number | null;
+  /** Responses and errors of the measured run so far. */
+  requests: number;
+  errors: number;
+  /** Why the gateway's memory could not be read. */
+  failure?: string;
+}
+
+export interface MemoryTrend {
+  metric: string;
+  startBytes: number | null;
+  endBytes: number | null;
+  deltaBytes: number | null;
+  /** Least-squares slope over the samples taken under load in the second half of the run, and its standard error. */
+  secondHalfSlopeBytesPerMinute: number | null;
+  secondHalfSlopeErrorBytesPerMinute: number | null;
+  secondHalfSamples: number;
+  /** Growth up to this is noise (garbage not yet collected): the larger of 10% of the start and a floor. */
+  toleranceBytes: number | null;
+  /**
+   * Up by more than the tolerance end vs start, and over the second half by a slope that is significant (at
+   * least twice its standard error: the heap's sawtooth is no trend) and projects past the tolerance.
+   * Never on runs under 5 minutes, or with fewer than 5 samples in the second half: those are not judged.
+   */
+  grew: boolean;
+  /** False when the run was too short (or had too few samples) to call growth either way. */
+  judged: boolean;
+  status: string;
+}
+
+export interface SoakReport {
+  kind: 'soak';
+  date: string;
+  machine: string;
+  method: {
+    scenario: string;
+    variant: string;
+    label: string;
+    connections: number;
+    warmupSeconds: number;
+    soak: string;
+    soakSeconds: number;
+    sampleEverySeconds: number;
+    seed: unknown;
+  };
+  measurement: Measurement;
+  /** Non-2xx answers, GraphQL errors, timeouts, connection errors (and the gateway exiting, counted once). */
+  errors: number;
+  errorsByKind: Record<string, number>;
+  samples: SoakSample[];
+  memory: MemoryTrend[];
+  passed: boolean;
+  verdict: string;
+  durationSeconds: number;
+}
+
+const MiB = 1048576;
+const mib = (bytes: number | null, sign = false) => (bytes === null ? 'n/a' : `${sign && bytes >= 0 ? '+' : ''}${fixed(bytes / MiB)} MiB`);
+
+/** The least-squares slope of y over x, with its standard error (at least 3 points). */
+function slope(points: readonly [number, number][]): { slope: number; standardError: number } {
+  const n = points.length;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  const sxy = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  if (sxx === 0) return { slope: 0, standardError: 0 };
+  const b = sxy / sxx;
+  const residuals = points.reduce((sum, [x, y]) => sum + (y - meanY - b * (x - meanX)) ** 2, 0);
+  return { slope: b, standardError: Math.sqrt(residuals / Math.max(1, n - 2) / sxx) };
+}
+
+/**
+ * Did a metric grow? End vs start (both with the server idle and drained), and the slope over the
+ * samples under load in the second half of the run, projected over that half: a rise in the first
+ * half that has levelled off (warm-up: caches, JIT, pools) is not growth.
+ */
+/** Shorter runs report their memory figures without a judgement. */
+const MIN_JUDGED_SECONDS = 300;
+
+export function memoryTrend(metric: string, samples: readonly SoakSample[], value: (sample: SoakSample) => number | null, runSeconds: number, floorBytes: number): MemoryTrend {
+  const start = samples.find((s) => s.phase === 'start');
+  const startBytes = start ? value(start) : null;
+  const end = [...samples].reverse().find((s) => s.phase === 'end' && value(s) !== null) ?? [...samples].reverse().find((s) => s.phase === 'load' && value(s) !== null);
+  const endBytes = end ? value(end) : null;
+  const half = samples.filter((s) => s.phase === 'load' && s.seconds >= runSeconds / 2 && value(s) !== null);
+  const fit = half.length >= 3 ? slope(half.map((s) => [s.seconds, value(s)!])) : null;
+  const perSecond = fit?.slope ?? null;
+  const base = {
+    metric,
+    startBytes,
+    endBytes,
+    secondHalfSamples: half.length,
+    secondHalfSlopeBytesPerMinute: fit ? fit.slope * 60 : null,
+    secondHalfSlopeErrorBytesPerMinute: fit ? fit.standardError * 60 : null,
+  };
+  if (startBytes === null || endBytes === null) {
+    return { ...base, deltaBytes: null, toleranceBytes: null, grew: false, judged: false, status: 'not judged: the start or end sample is missing' };
+  }
+  const deltaBytes = endBytes - startBytes;
+  const toleranceBytes = Math.max(0.1 * startBytes, floorBytes);
+  const rose = deltaBytes > toleranceBytes;
+  const tail = `${end!.phase === 'end' ? '' : ' (end: last sample under load)'}`;
+  if (perSecond === null || half.length < 5 || runSeconds < MIN_JUDGED_SECONDS) {
+    // The heap swings by hundreds of MiB between collections, over seconds: a short run shows that sawtooth, no trend.
+    const why = runSeconds < MIN_JUDGED_SECONDS ? `the run is under ${MIN_JUDGED_SECONDS / 60} min` : 'fewer than 5 samples in the second half';
+    return { ...base, deltaBytes, toleranceBytes, grew: false, judged: false, status: `not judged: ${why}${tail}` };
+  }
+  const rising = perSecond * (runSeconds / 2) > toleranceBytes && perSecond > 2 * fit!.standardError;
+  const status =
+    rose && rising
+      ? 'GROWING: up end vs start and still rising in the second half'
+      : rose
+        ? 'no growth: up end vs start, but no significant rise in the second half (warm-up or garbage not yet collected)'
+        : rising
+          ? 'inconclusive: rising in the second half, but end vs start within tolerance (soak longer)'
+          : 'no growth';
+  return { ...base, deltaBytes, toleranceBytes, grew: rose && rising, judged: true, status: `${status}${tail}` };
+}
+
+/** The soak's report: the run, its samples, the memory trends and the verdict. */
+export function buildSoakReport(input: Pick<SoakReport, 'date' | 'machine' | 'method' | 'measurement' | 'samples' | 'durationSeconds'>): SoakReport {
+  const { measurement, samples } = input;
+  const errorsByKind = { ...(measurement.errorsByKind ?? {}) };
+  let errors = measurement.errors;
+  if (measurement.exited) {
+    errorsByKind[`gateway process: ${measurement.exited}`] = 1;
+    errors += 1;
+  }
+  const runSeconds = measurement.requests > 0 && measurement.rps > 0 ? measurement.requests / measurement.rps : input.method.soakSeconds;
+  const memory = [
+    memoryTrend('heap used', samples, (s) => s.heapUsedBytes, runSeconds, 8 * MiB),
+    memoryTrend('RSS', samples, (s) => s.rssBytes, runSeconds, 16 * MiB),
+  ];
+  const passed = errors === 0;
+  const grew = memory.filter((m) => m.grew);
+  const head = !passed
+    ? `FAIL (${errors} errors)`
+    : grew.length > 0
+      ? `MEMORY GROWTH (${grew.map((m) => m.metric).join(', ')})`
+      : memory.every((m) => m.judged)
+        ? 'PASS'
+        : 'PASS on errors (memory not judged)';
+  const kinds = Object.entries(errorsByKind).map(([kind, count]) => `${kind}: ${count}`);
+  const trend = (m: MemoryTrend) =>
+    `${m.metric} ${mib(m.startBytes)} -> ${mib(m.endBytes)} (${mib(m.deltaBytes, true)}; second half ` +
+    `${m.secondHalfSlopeBytesPerMinute === null ? 'n/a' : `${mib(m.secondHalfSlopeBytesPerMinute, true)}/min ± ${mib(m.secondHalfSlopeErrorBytesPerMinute)}`}): ${m.status}`;
+  const verdict = `${head}: ${errors} errors in ${measurement.requests} requests${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}; ${memory.map(trend).join('; ')}`;
+  return { kind: 'soak', ...input, errors, errorsByKind, memory, passed, verdict };
+}
+
+const finite = (value: number, digits = 2) => (Number.isFinite(value) ? fixed(value, digits) : 'n/a');
+
+function soakMarkdown(report: SoakReport): string {
+  const m = report.measurement;
+  const lines = [
+    `# Soak ${report.date.slice(0, 10)}: ${report.method.scenario} on the ${report.method.label}, ${report.method.soak}`,
+    '',
+    `Machine: ${report.machine}.`,
+    '',
+    `Method: \`npm run bench -- --soak ${report.method.soak}\`. The ${report.method.scenario} mix (per cycle of ten requests on one connection: S1 S2 S3 S1 S2 S3 S1 S3, ` +
+      `the version of a record, one write on rows no other connection writes at the time) at ${report.method.connections} connections against the ${report.method.label} ` +
+      `(production mode, documents by APQ hash), after the suite's answer checks and a ${report.method.warmupSeconds} s warm-up, for ${report.method.soakSeconds} s. ` +
+      `Heap used (\`nodejs_heap_size_used_bytes\`) and RSS (\`process_resident_memory_bytes\`) come from the gateway's own GET /metrics: ` +
+      `at start (after the warm-up, server drained), every ${report.method.sampleEverySeconds} s under load, and at end (after the run, drained). ` +
+      `Seed: ${JSON.stringify(report.method.seed)}. The whole soak took ${report.durationSeconds} s.`,
+    '',
+    `**Verdict:** ${report.verdict}`,
+    '',
+    '## Load',
+    '',
+    '| requests | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req | Redis cmd/req |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${m.requests.toLocaleString('en-US')} | ${fixed(m.rps)} | ${fixed(m.p50)} | ${fixed(m.p95)} | ${fixed(m.p99)} | ${report.errors} | ${finite(m.sqlPerRequest)} | ${finite(m.redisPerRequest)} |`,
+    '',
+    '## Errors by kind',
+    '',
+  ];
+  const kinds = Object.entries(report.errorsByKind);
+  if (kinds.length === 0) lines.push('None: every answer was a 2xx without GraphQL errors; no timeouts, no connection errors.');
+  else {
+    const example = (kind: string) => (m.errorExamples?.[kind] ?? '').replace(/\s+/g, ' ').replace(/\|/g, '/').replace(/`/g, "'");
+    lines.push('| kind (request) | count | first of the kind |', '| --- | ---: | --- |', ...kinds.map(([kind, count]) => `| ${kind} | ${count} | \`${example(kind).slice(0, 200)}\` |`));
+  }
+  lines.push(
+    '',
+    '## Memory (gateway process)',
+    '',
+    '| metric | start | end | end − start | slope, second half | tolerance | status |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...report.memory.map(
+      (t) =>
+        `| ${t.metric} | ${mib(t.startBytes)} | ${mib(t.endBytes)} | ${mib(t.deltaBytes, true)} | ` +
+        `${t.secondHalfSlopeBytesPerMinute === null ? 'n/a' : `${mib(t.secondHalfSlopeBytesPerMinute, true)}/min ± ${mib(t.secondHalfSlopeErrorBytesPerMinute)} (${t.secondHalfSamples} samples)`} | ` +
+        `${mib(t.toleranceBytes)} | ${t.status} |`,
+    ),
+    '',
+    'A metric grew when it is up by more than the tolerance (10% of its start, at least 8 MiB for the heap and 16 MiB for RSS) end vs start, ' +
+      'and its least-squares slope over the samples under load in the second half of the run is at least twice its standard error and, projected over that half, ' +
+      'also exceeds the tolerance: a rise in the first half that has levelled off is warm-up (caches, JIT, pools), and the heap\'s sawtooth between collections is no trend. ' +
+      'Runs under 5 minutes (or with fewer than 5 samples in their second half) are not judged. ' +
+      'Start and end are read with the server idle, but without a forced collection: they include garbage not yet collected.',
+    '',
+    '## Samples',
+    '',
+    '| phase | t (s) | heap used (MiB) | RSS (MiB) | Redis used memory (MiB) | requests | errors | req/s since previous |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  let previous: SoakSample | undefined;
+  for (const s of report.samples) {
+    const rate = previous && s.phase !== 'end' && s.seconds > previous.seconds ? fixed((s.requests - previous.requests) / (s.seconds - previous.seconds)) : '';
+    const value = (bytes: number | null) => (bytes === null ? 'n/a' : fixed(bytes / MiB));
+    lines.push(
+      `| ${s.phase} | ${fixed(s.seconds)} | ${value(s.heapUsedBytes)} | ${value(s.rssBytes)} | ${value(s.redisUsedMemoryBytes)} | ${s.requests.toLocaleString('en-US')} | ${s.errors} | ${rate} |` +
+        (s.failure ? ` sample failed: ${s.failure.replace(/\|/g, '/')}` : ''),
+    );
+    previous = s;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** What the soak prints when it ends. */
+export function soakSummary(report: SoakReport): string {
+  const m = report.measurement;
+  const kinds = Object.entries(report.errorsByKind);
+  return [
+    `Soak ${report.method.soak}: ${report.method.scenario} on the ${report.method.label}, ${report.method.connections} connections`,
+    `  requests ${m.requests}, ${fixed(m.rps)} req/s, p50 ${fixed(m.p50)} ms, p99 ${fixed(m.p99)} ms, SQL/req ${finite(m.sqlPerRequest)}, Redis cmd/req ${finite(m.redisPerRequest)}`,
+    `  errors ${report.errors}${kinds.length > 0 ? `: ${kinds.map(([kind, count]) => `${kind}: ${count}`).join(', ')}` : ''}`,
+    ...report.memory.map(
+      (t) =>
+        `  ${t.metric.padEnd(9)} start ${mib(t.startBytes)}, end ${mib(t.endBytes)} (${mib(t.deltaBytes, true)}), second half ` +
+        `${t.secondHalfSlopeBytesPerMinute === null ? 'n/a' : `${mib(t.secondHalfSlopeBytesPerMinute, true)}/min ± ${mib(t.secondHalfSlopeErrorBytesPerMinute)}`}: ${t.status}`,
+    ),
+    `  ${report.samples.length} samples (${report.samples.filter((s) => s.failure).length} failed)`,
+    `Verdict: ${report.verdict}`,
+  ].join('\n');
+}
+
+export function writeSoakReport(report: SoakReport, folder: string, name: string): string[] {
+  mkdirSync(folder, { recursive: true });
+  const files = { json: path.join(folder, `${name}.json`), md: path.join(folder, `${name}.md`) };
+  writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(files.md, soakMarkdown(report));
+  return Object.values(files);
+}
+
+/** `tsx bench/report.ts <name>`: rewrites bench/results/<name>.{md,svg} (a soak's .json and .md) from its .json (after a change to this file). */
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
   const name = process.argv[2] ?? 'latest';
   const folder = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');
-  const report = JSON.parse(readFileSync(path.join(folder, `${name}.json`), 'utf8')) as BenchReport;
-  process.stdout.write(`${writeReport(report, folder, name).join('\n')}\n`);
+  const report = JSON.parse(readFileSync(path.join(folder, `${name}.json`), 'utf8')) as BenchReport | SoakReport;
+  // A soak's trends and verdict are recomputed from its samples, so a change to their rules reaches old reports.
+  const written = 'kind' in report && report.kind === 'soak' ? writeSoakReport(buildSoakReport(report), folder, name) : writeReport(report as BenchReport, folder, name);
+  process.stdout.write(`${written.join('\n')}\n`);
 }

@@ -17,6 +17,13 @@
  *    (/bench/stats) and Redis commands per request from Redis' INFO.
  * 5. Writes bench/results/latest.{md,json,svg} (bench/report.ts).
  *
+ * `npm run bench -- --soak 10m` (30s, 10m, 1h...) is the soak mode: the S5
+ * mix against the warm-cache gateway at 20 connections, through the same
+ * steps (seeding, start, answer checks, warm-up, measured run) for that long,
+ * with the gateway's heap and RSS (its own /metrics) sampled every 30 s.
+ * Writes bench/results/soak.{md,json} (or --out's name) and exits non-zero
+ * when any request failed.
+ *
  * Load goes to 127.0.0.1 only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -31,22 +38,53 @@ import mysql from 'mysql2/promise';
 import { signToken } from '../src/auth/token.js';
 import { createCursorCodec } from '../src/relay/cursor.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { writeReport, type BenchReport, type Measurement, type Ratio } from './report.js';
+import { buildSoakReport, soakSummary, writeReport, writeSoakReport, type BenchReport, type Measurement, type Ratio, type SoakSample } from './report.js';
 import { BENCH_DATABASE_URL, BENCH_JWT_SECRET, BENCH_REDIS_URL, BENCH_SEED, QUERIES, type QueryName } from './scenarios.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    /** Only the groups that run this scenario (e.g. S3). */
-    only: { type: 'string' },
-    /** Only these variants, comma-separated (the gateway always runs: it is the reference). */
-    variants: { type: 'string' },
-    /** The report's name in bench/results (default latest, or quick with --quick). */
-    out: { type: 'string' },
-  },
-  strict: true,
-});
+
+/** A mistake on the command line: reported in one line, before anything starts. */
+function usageError(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        /** Only the groups that run this scenario (e.g. S3). */
+        only: { type: 'string' },
+        /** Only these variants, comma-separated (the gateway always runs: it is the reference). */
+        variants: { type: 'string' },
+        /** The report's name in bench/results (default latest, quick with --quick, soak with --soak). */
+        out: { type: 'string' },
+        /** Soak mode: S5 on the warm-cache gateway for this long (30s, 10m, 1h). */
+        soak: { type: 'string' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+}
+
+/** `30s`, `10m`, `1h` in seconds; anything else is a usage error. */
+function parseDuration(text: string): number {
+  const match = /^(\d+)([smh])$/.exec(text.trim());
+  const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'] : Number.NaN;
+  if (!match || !Number.isSafeInteger(seconds) || seconds <= 0) {
+    return usageError(`--soak takes a duration: a whole number followed by s, m or h (30s, 10m, 1h), not "${text}"`);
+  }
+  return seconds;
+}
+
+const args = parseCommandLine();
+const SOAK_SECONDS = args.soak === undefined ? null : parseDuration(args.soak);
+if (SOAK_SECONDS !== null && (args.quick || args.only || args.variants)) {
+  usageError('--soak runs S5 on the warm-cache gateway only; it does not combine with --quick, --only or --variants');
+}
 
 /** How long each run warms up and measures, and how many interleaved rounds the ratio groups get. */
 const METHOD = args.quick
@@ -355,7 +393,11 @@ async function drain(variant: Started): Promise<Started> {
   return restarted;
 }
 
+/** Commands the harness itself sent to Redis (INFO), so a run's count can leave them out. */
+let ownRedisCommands = 0;
+
 async function redisCommands(redis: Redis): Promise<number> {
+  ownRedisCommands += 1;
   const info = await redis.info('stats');
   return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
 }
@@ -365,55 +407,120 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** A request of a run, with the document it sends (S1, W1, ...) so its failures say which one failed. */
+type LabeledRequest = autocannon.Request & { label: string };
+
+/** Counts a run keeps up to date while it runs (the soak's samples read them). */
+interface LiveCounts {
+  responses: number;
+  errors: number;
+}
+
 interface LoadResult {
   requests: number;
   rps: number;
   latencies: number[];
+  /** Non-2xx responses, 2xx answers with GraphQL errors, timeouts and connection errors. */
   errors: number;
+  /** The errors by kind (`HTTP 503 SERVICE_UNAVAILABLE (S3)`, `GraphQL CONFLICT (W1)`, `timeout`, `connection ECONNRESET`), each with its first example. */
+  errorKinds: Record<string, { count: number; example: string }>;
   /** The first failed answer, so the report says what went wrong. */
   firstError?: string;
+  /** Set when the run was cut short (its server exited). */
+  abortedAfterSeconds?: number;
 }
 
-/** One autocannon run; counts a response as an error unless it is a 2xx without GraphQL errors. */
-function load(url: string, authorization: string, seconds: number, connections: number, requests: autocannon.Request[]): Promise<LoadResult> {
+/** The GraphQL error codes of a failed answer, `+`-joined (`CONFLICT`), or null when it carries none. */
+function errorCodes(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body) as { errors?: { extensions?: { code?: unknown } }[] };
+    const codes = [...new Set((parsed.errors ?? []).map((error) => String(error.extensions?.code ?? 'no code')))];
+    return codes.length > 0 ? codes.join('+') : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One autocannon run; counts a response as an error unless it is a 2xx without GraphQL errors, and
+ * every timeout and connection error. `live` is kept current while it runs; `signal` stops it early.
+ */
+function load(
+  url: string,
+  authorization: string,
+  seconds: number,
+  connections: number,
+  requests: readonly LabeledRequest[],
+  options: { live?: LiveCounts; signal?: AbortSignal } = {},
+): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
-    let graphqlErrors = 0;
+    const live = options.live ?? { responses: 0, errors: 0 };
+    const errorKinds: LoadResult['errorKinds'] = {};
     let firstError: string | undefined;
+    const failed = (kind: string, example: string) => {
+      const entry = (errorKinds[kind] ??= { count: 0, example: example.slice(0, 300) });
+      entry.count += 1;
+      live.errors += 1;
+      firstError ??= example.slice(0, 300);
+    };
     type OnResponse = (status: number, body: string, context: object, headers: IncomingHttpHeaders | undefined) => void;
-    const checked = requests.map((request): autocannon.Request => {
+    const checked = requests.map(({ label, ...request }): autocannon.Request => {
       const inner = typeof request.onResponse === 'function' ? (request.onResponse as OnResponse) : null;
       return {
         ...request,
         onResponse: (status, body, context, headers) => {
           if (status >= 300 || body.startsWith('{"errors"') || body.includes('"errors":[')) {
-            graphqlErrors += status >= 300 ? 0 : 1;
-            firstError ??= `${status} ${body.slice(0, 300)}`;
+            const codes = errorCodes(body);
+            const kind = status >= 300 ? `HTTP ${status}${codes ? ` ${codes}` : ''}` : `GraphQL ${codes ?? 'no code'}`;
+            failed(`${kind} (${label})`, `${status} ${body}`);
           }
           inner?.(status, body, context, headers);
         },
       };
     });
+    const startedAt = Date.now();
     const instance = autocannon(
       { url, connections, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json', authorization }, requests: checked },
       (error, result) => {
+        options.signal?.removeEventListener('abort', abort);
         if (error) return reject(error);
-        const errors = result.errors + result.timeouts + result.non2xx + graphqlErrors;
+        // autocannon's own counts: result.errors includes the timeouts; non2xx every status outside 2xx. Whatever
+        // the hooks above did not see (an answer cut off with its connection) still counts, as "unclassified".
+        const graphqlErrors = Object.entries(errorKinds)
+          .filter(([kind]) => kind.startsWith('GraphQL '))
+          .reduce((sum, [, entry]) => sum + entry.count, 0);
+        const errors = result.errors + result.non2xx + graphqlErrors;
+        const classified = Object.values(errorKinds).reduce((sum, entry) => sum + entry.count, 0);
+        if (errors > classified) errorKinds.unclassified = { count: errors - classified, example: 'counted by autocannon, not seen by the answer checks' };
+        const aborted = options.signal?.aborted ? (Date.now() - startedAt) / 1000 : undefined;
         resolve({
           requests: result.requests.total,
-          rps: result.requests.total / seconds,
+          rps: result.requests.total / (aborted ?? seconds),
           latencies: latencies.sort((a, b) => a - b),
-          errors,
+          errors: Math.max(errors, classified),
+          errorKinds,
           ...(firstError ? { firstError } : {}),
+          ...(aborted !== undefined ? { abortedAfterSeconds: aborted } : {}),
         });
       },
     );
-    instance.on('response', (_client, _status, _bytes, responseTime: number) => latencies.push(responseTime));
+    const abort = () => instance.stop();
+    if (options.signal?.aborted) abort();
+    else options.signal?.addEventListener('abort', abort, { once: true });
+    instance.on('response', (_client, _status, _bytes, responseTime: number) => {
+      latencies.push(responseTime);
+      live.responses += 1;
+    });
+    instance.on('reqError', (error: { code?: string; message?: string }) => {
+      if (error.message === 'request timed out') failed('timeout', 'request timed out (autocannon, 10 s)');
+      else failed(`connection ${error.code ?? error.message ?? 'error'}`, String(error.message ?? error));
+    });
   });
 }
 
-function requestsFor(variant: Started, scenario: Scenario, fixture: Fixture): autocannon.Request[] {
-  if (scenario !== 'S5') return [{ method: 'POST', body: bodyFor(variant, scenario, fixture.variables[scenario]) }];
+function requestsFor(variant: Started, scenario: Scenario, fixture: Fixture): LabeledRequest[] {
+  if (scenario !== 'S5') return [{ label: scenario, method: 'POST', body: bodyFor(variant, scenario, fixture.variables[scenario]) }];
   // Per cycle of 10 requests: S1 S2 S3 S1 S2 S3 S1 S3, then the version of the writer's record, then one write
   // (updateRecord and setSelections in turn): 10% writes. autocannon clears a connection's context at the end of
   // each cycle, so a cycle takes a writer from the free list and gives it back after its write: no two cycles
@@ -428,21 +535,23 @@ function requestsFor(variant: Started, scenario: Scenario, fixture: Fixture): au
     context.writer ??= free.pop() ?? 0;
     return fixture.writers[context.writer]!;
   };
-  const read = (name: QueryName, variables: (context: MixContext) => Record<string, unknown>): autocannon.Request => ({
+  const read = (name: QueryName, variables: (context: MixContext) => Record<string, unknown>): LabeledRequest => ({
+    label: name,
     method: 'POST',
     setupRequest: (request, context) => ({ ...request, body: bodyFor(variant, name, variables(context as MixContext)) }),
   });
   const s1 = read('S1', (context) => (writerOf(context), {}));
   const s2 = read('S2', (context) => ({ id: writerOf(context).patientId }));
   const s3 = read('S3', (context) => ({ id: writerOf(context).eventId }));
-  const version: autocannon.Request = {
+  const version: LabeledRequest = {
     ...read('V1', (context) => ({ id: writerOf(context).recordId })),
     onResponse: (_status, body, context) => {
       const found = /"version":(\d+)/.exec(body);
       if (found) (context as MixContext).version = Number(found[1]);
     },
   };
-  const write: autocannon.Request = {
+  const write: LabeledRequest = {
+    label: 'W1/W2',
     method: 'POST',
     setupRequest: (request, rawContext) => {
       const context = rawContext as MixContext;
@@ -464,10 +573,17 @@ function requestsFor(variant: Started, scenario: Scenario, fixture: Fixture): au
   return [s1, s2, s3, s1, s2, s3, s1, s3, version, write];
 }
 
-// ---------------------------------------------------------------------------------------------- main
+// ---------------------------------------------------------------------------------------------- harness
 
-async function main(): Promise<void> {
-  const started = Date.now();
+/** What every run needs: the fixture, an admin token, and a Redis client for the command counter. */
+interface Harness {
+  readonly fixture: Fixture;
+  readonly authorization: string;
+  readonly redis: Redis;
+}
+
+/** Installs the peers if they are missing, seeds, loads the fixture and empties the caches of earlier runs. */
+async function prepare(): Promise<Harness> {
   if (!existsSync(`${ROOT}/bench/node_modules`)) {
     progress('installing the peers (npm ci in bench/)');
     sh('npm', ['ci', '--prefix', 'bench', '--no-audit', '--no-fund']);
@@ -485,49 +601,168 @@ async function main(): Promise<void> {
       cursor = next;
     } while (cursor !== '0');
   }
+  return { fixture, authorization, redis };
+}
 
-  const chosen = args.variants ? new Set(['gateway', ...args.variants.split(',')]) : null;
-  const groups = plan()
-    .filter((group) => !args.only || group.runs.some((run) => run.scenario === args.only))
-    .map((group) => ({ ...group, runs: group.runs.filter((run) => !chosen || chosen.has(run.variant)) }))
-    .filter((group) => group.runs.length > 0);
-  const needed = new Set(groups.flatMap((group) => group.runs.map((run) => run.variant)));
-  const specs = VARIANTS.filter((variant) => needed.has(variant.name));
+/** Starts these variants side by side, each as its own process. */
+async function startVariants(names: ReadonlySet<VariantName>): Promise<void> {
+  const specs = VARIANTS.filter((variant) => names.has(variant.name));
   progress(`starting ${specs.map((spec) => spec.label).join('; ')}`);
   const startedVariants = await Promise.all(specs.map((spec, index) => startVariant(spec, 4301 + index)));
   for (const variant of startedVariants) variants.set(variant.spec.name, variant);
+}
 
-  // Register the documents with the gateways (APQ), then compare every variant's bytes with the gateway's.
+/** Registers every document with the gateways (APQ). */
+async function registerDocuments(h: Harness): Promise<void> {
   for (const variant of variants.values()) {
     if (!variant.spec.persisted) continue;
     for (const name of Object.keys(QUERIES) as QueryName[]) {
       // Registration happens before execution; W1/W2 then fail on their missing variables and write nothing.
-      const registration = { query: QUERIES[name], variables: fixture.variables[name], extensions: { persistedQuery: { version: 1, sha256Hash: sha256(QUERIES[name]) } } };
-      await post(variant.url, authorization, JSON.stringify(registration));
+      const registration = { query: QUERIES[name], variables: h.fixture.variables[name], extensions: { persistedQuery: { version: 1, sha256Hash: sha256(QUERIES[name]) } } };
+      await post(variant.url, h.authorization, JSON.stringify(registration));
     }
   }
+}
+
+/** The documents the S5 mix reads: a variant that runs S5 is checked on these. */
+const S5_READS: readonly QueryName[] = ['S1', 'S2', 'S3'];
+
+/**
+ * Compares every variant's answers with the gateway's bytes, on each of S0..S4 it runs (S5 counts
+ * as S1, S2 and S3), and returns the runs to leave out with why. Throws when the gateway itself fails one.
+ */
+async function checkAnswers(h: Harness, runs: readonly RunSpec[]): Promise<Map<string, string>> {
   const excluded = new Map<string, string>();
   const reference = variants.get('gateway')!;
+  const runsS5 = (variant: VariantName) => runs.some((run) => run.variant === variant && run.scenario === 'S5');
+  const planned = (variant: VariantName, name: QueryName) =>
+    runs.some((run) => run.variant === variant && run.scenario === name) || (runsS5(variant) && S5_READS.includes(name));
   for (const name of ['S0', 'S1', 'S2', 'S3', 'S4'] as const) {
-    const expected = await post(reference.url, authorization, bodyFor(reference, name, fixture.variables[name]));
+    const expected = await post(reference.url, h.authorization, bodyFor(reference, name, h.fixture.variables[name]));
     if (expected.status !== 200 || expected.text.includes('"errors"')) throw new Error(`the gateway failed ${name}: ${expected.text.slice(0, 300)}`);
     for (const variant of variants.values()) {
-      if (variant === reference) continue;
-      const planned = groups.some((group) => group.runs.some((run) => run.scenario === name && run.variant === variant.spec.name));
-      if (!planned) continue;
+      if (variant === reference || !planned(variant.spec.name, name)) continue;
       // Twice: a cache variant's first answer is a miss, the second a hit; both must match.
       for (const attempt of [1, 2]) {
-        const actual = await post(variant.url, authorization, bodyFor(variant, name, fixture.variables[name]));
+        const actual = await post(variant.url, h.authorization, bodyFor(variant, name, h.fixture.variables[name]));
         if (!Buffer.from(actual.text).equals(Buffer.from(expected.text))) {
           const at = [...actual.text].findIndex((character, index) => character !== expected.text[index]);
-          excluded.set(`${name}/${variant.spec.name}`, `answer ${attempt} differs from the gateway's at byte ${at}: …${actual.text.slice(Math.max(0, at - 40), at + 60)}…`);
+          const why = `answer ${attempt} differs from the gateway's at byte ${at}: …${actual.text.slice(Math.max(0, at - 40), at + 60)}…`;
+          excluded.set(`${name}/${variant.spec.name}`, why);
           progress(`EXCLUDED ${variant.spec.label} from ${name}: its answer differs from the gateway's at byte ${at}`);
+          if (runsS5(variant.spec.name) && S5_READS.includes(name) && !excluded.has(`S5/${variant.spec.name}`)) {
+            excluded.set(`S5/${variant.spec.name}`, `its ${name} ${why}`);
+            progress(`EXCLUDED ${variant.spec.label} from S5: the mix reads ${name}`);
+          }
           break;
         }
       }
     }
   }
   progress(`responses checked byte-identical (${excluded.size} exclusions)`);
+  return excluded;
+}
+
+/** What the soak watches around its measured run. */
+interface Monitor {
+  /** The warm-up has drained; the measured run starts next. */
+  beforeRun(variant: Started): Promise<void>;
+  /** The measured run has started; the function returned ends the watch once it is over. */
+  duringRun(variant: Started, live: LiveCounts): () => Promise<void>;
+  /** The measured run is over and drained; null when the process exited during it. */
+  afterRun(variant: Started | null): Promise<void>;
+}
+
+/** Aborts when the variant's process exits, and says how it did. */
+function exitWatch(variant: Started): { signal: AbortSignal; reason: () => string | undefined; dispose: () => void } {
+  const controller = new AbortController();
+  let reason: string | undefined;
+  const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+    reason = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    controller.abort();
+  };
+  if (variant.process.exitCode !== null || variant.process.signalCode !== null) onExit(variant.process.exitCode, variant.process.signalCode);
+  else variant.process.once('exit', onExit);
+  return { signal: controller.signal, reason: () => reason, dispose: () => variant.process.off('exit', onExit) };
+}
+
+/**
+ * One run, as the suite and the soak both run it: a warm-up, the server drained, then the measured
+ * run between readings of the server's SQL counter and Redis' command counter, then drained again.
+ */
+async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupSeconds: number; measuredSeconds: number }, monitor?: Monitor): Promise<Measurement> {
+  let variant = variants.get(spec.variant)!;
+  const what = `${tag}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}`;
+  progress(`${what}  warm-up ${timing.warmupSeconds}s`);
+  // Fresh request state for each run: S5 cycles cut off by the warm-up's deadline must not keep their writers.
+  await load(variant.url, h.authorization, timing.warmupSeconds, spec.connections, requestsFor(variant, spec.scenario, h.fixture));
+  variant = await drain(variant);
+  await monitor?.beforeRun(variant);
+  const sqlBefore = await sqlCounter(variant);
+  const redisBefore = await redisCommands(h.redis);
+  const ownBefore = ownRedisCommands;
+  progress(`${what}  measuring ${timing.measuredSeconds}s`);
+  const exit = exitWatch(variant);
+  const live: LiveCounts = { responses: 0, errors: 0 };
+  const endWatch = monitor?.duringRun(variant, live);
+  let result: LoadResult;
+  try {
+    result = await load(variant.url, h.authorization, timing.measuredSeconds, spec.connections, requestsFor(variant, spec.scenario, h.fixture), { live, signal: exit.signal });
+  } finally {
+    await endWatch?.();
+    exit.dispose();
+  }
+  const exited = exit.reason();
+  const sql = exited ? Number.NaN : (await sqlCounter(variant)) - sqlBefore;
+  // Less the harness' own commands since the first reading: that reading itself, and the monitor's.
+  const own = ownRedisCommands - ownBefore + 1;
+  const redisDelta = (await redisCommands(h.redis)) - redisBefore - own;
+  if (!exited) variant = await drain(variant);
+  await monitor?.afterRun(exited ? null : variant);
+  const errorKinds = Object.entries(result.errorKinds);
+  return {
+    round: 0,
+    scenario: spec.scenario,
+    variant: spec.variant,
+    label: variant.spec.label,
+    connections: spec.connections,
+    requests: result.requests,
+    rps: result.rps,
+    p50: percentile(result.latencies, 50),
+    p95: percentile(result.latencies, 95),
+    p99: percentile(result.latencies, 99),
+    errors: result.errors,
+    ...(result.firstError ? { firstError: result.firstError } : {}),
+    ...(errorKinds.length > 0
+      ? {
+          errorsByKind: Object.fromEntries(errorKinds.map(([kind, entry]) => [kind, entry.count])),
+          errorExamples: Object.fromEntries(errorKinds.map(([kind, entry]) => [kind, entry.example])),
+        }
+      : {}),
+    sqlPerRequest: result.requests > 0 ? sql / result.requests : 0,
+    redisPerRequest: result.requests > 0 ? Math.max(0, redisDelta) / result.requests : 0,
+    ...(exited ? { exited: `the process ${exited} after ${Math.round(result.abortedAfterSeconds ?? 0)} s of the measured run` } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- suite
+
+async function suite(): Promise<void> {
+  const started = Date.now();
+  const h = await prepare();
+  const chosen = args.variants ? new Set(['gateway', ...args.variants.split(',')]) : null;
+  const groups = plan()
+    .filter((group) => !args.only || group.runs.some((run) => run.scenario === args.only))
+    .map((group) => ({ ...group, runs: group.runs.filter((run) => !chosen || chosen.has(run.variant)) }))
+    .filter((group) => group.runs.length > 0);
+  await startVariants(new Set(groups.flatMap((group) => group.runs.map((run) => run.variant))));
+
+  // Register the documents with the gateways (APQ), then compare every variant's bytes with the gateway's.
+  await registerDocuments(h);
+  const excluded = await checkAnswers(
+    h,
+    groups.flatMap((group) => group.runs),
+  );
 
   const measurements: Measurement[] = [];
   const rounds = Math.max(...groups.map((group) => group.rounds));
@@ -536,39 +771,15 @@ async function main(): Promise<void> {
       if (round > group.rounds) continue;
       for (const spec of group.runs) {
         if (excluded.has(`${spec.scenario}/${spec.variant}`)) continue;
-        let variant = variants.get(spec.variant)!;
-        progress(`round ${round}/${group.rounds}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}  warm-up ${METHOD.warmupSeconds}s`);
-        // Fresh request state for each run: S5 cycles cut off by the warm-up's deadline must not keep their writers.
-        await load(variant.url, authorization, METHOD.warmupSeconds, spec.connections, requestsFor(variant, spec.scenario, fixture));
-        variant = await drain(variant);
-        const sqlBefore = await sqlCounter(variant);
-        const redisBefore = await redisCommands(redis);
-        progress(`round ${round}/${group.rounds}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}  measuring ${METHOD.measuredSeconds}s`);
-        const result = await load(variant.url, authorization, METHOD.measuredSeconds, spec.connections, requestsFor(variant, spec.scenario, fixture));
-        const sql = (await sqlCounter(variant)) - sqlBefore;
-        const redisDelta = (await redisCommands(redis)) - redisBefore - 1;
-        variant = await drain(variant);
-        measurements.push({
-          round,
-          scenario: spec.scenario,
-          variant: spec.variant,
-          label: variant.spec.label,
-          connections: spec.connections,
-          requests: result.requests,
-          rps: result.rps,
-          p50: percentile(result.latencies, 50),
-          p95: percentile(result.latencies, 95),
-          p99: percentile(result.latencies, 99),
-          errors: result.errors,
-          ...(result.firstError ? { firstError: result.firstError } : {}),
-          sqlPerRequest: result.requests > 0 ? sql / result.requests : 0,
-          redisPerRequest: result.requests > 0 ? Math.max(0, redisDelta) / result.requests : 0,
-        });
+        const timing = { warmupSeconds: METHOD.warmupSeconds, measuredSeconds: METHOD.measuredSeconds };
+        const measurement = await measure(spec, h, `round ${round}/${group.rounds}`, timing);
+        if (measurement.exited) throw new Error(`${measurement.label}: ${measurement.exited} (${spec.scenario}, round ${round})`);
+        measurements.push({ ...measurement, round });
       }
     }
   }
 
-  redis.disconnect();
+  h.redis.disconnect();
   await stopAll();
   const report: BenchReport = {
     date: new Date().toISOString(),
@@ -582,6 +793,124 @@ async function main(): Promise<void> {
   const written = writeReport(report, `${ROOT}/bench/results`, args.out ?? (METHOD.quick ? 'quick' : 'latest'));
   progress(`done in ${report.durationSeconds} s: ${written.join(', ')}`);
 }
+
+// ---------------------------------------------------------------------------------------------- soak
+
+/** Every 30 s; more often on soaks under 5 minutes, so that their second half still has samples for a slope. */
+const sampleEverySeconds = (seconds: number) => Math.min(30, Math.max(1, Math.floor(seconds / 10)));
+
+/** The gateway's heap used and RSS, from its own GET /metrics (prom-client's default metrics). */
+async function gatewayMemory(variant: Started): Promise<{ heapUsedBytes: number; rssBytes: number }> {
+  const response = await fetch(`${variant.origin}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}: ${text.slice(0, 200)}`);
+  const value = (name: string) => {
+    const found = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    const number = found ? Number(found[1]) : Number.NaN;
+    if (!Number.isFinite(number)) throw new Error(`GET /metrics has no ${name}`);
+    return number;
+  };
+  return { heapUsedBytes: value('nodejs_heap_size_used_bytes'), rssBytes: value('process_resident_memory_bytes') };
+}
+
+/** Samples the gateway's memory (and Redis') before, during and after the measured run. */
+function soakMonitor(h: Harness, everySeconds: number): { monitor: Monitor; samples: SoakSample[] } {
+  const samples: SoakSample[] = [];
+  let startedAt = 0;
+  let live: LiveCounts = { responses: 0, errors: 0 };
+  const mib = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1048576).toFixed(1)} MiB`);
+  const take = async (phase: SoakSample['phase'], variant: Started): Promise<SoakSample> => {
+    const seconds = phase === 'start' ? 0 : Math.round((Date.now() - startedAt) / 100) / 10;
+    const sample: SoakSample = { phase, seconds, heapUsedBytes: null, rssBytes: null, redisUsedMemoryBytes: null, requests: live.responses, errors: live.errors };
+    try {
+      Object.assign(sample, await gatewayMemory(variant));
+    } catch (error) {
+      sample.failure = (error as Error).message;
+    }
+    try {
+      ownRedisCommands += 1;
+      sample.redisUsedMemoryBytes = Number(/used_memory:(\d+)/.exec(await h.redis.info('memory'))?.[1] ?? Number.NaN);
+      if (!Number.isFinite(sample.redisUsedMemoryBytes)) sample.redisUsedMemoryBytes = null;
+    } catch {
+      sample.redisUsedMemoryBytes = null;
+    }
+    samples.push(sample);
+    progress(
+      `soak ${phase.padEnd(5)} t=${String(Math.round(seconds)).padStart(5)} s  heap used ${mib(sample.heapUsedBytes)}  RSS ${mib(sample.rssBytes)}  ` +
+        `requests ${sample.requests}  errors ${sample.errors}${sample.failure ? `  (sample failed: ${sample.failure})` : ''}`,
+    );
+    return sample;
+  };
+  const monitor: Monitor = {
+    async beforeRun(variant) {
+      const first = await take('start', variant);
+      if (first.failure) throw new Error(`cannot read the gateway's memory from its /metrics: ${first.failure}`);
+    },
+    duringRun(variant, counts) {
+      startedAt = Date.now();
+      live = counts;
+      let pending: Promise<unknown> | null = null;
+      const timer = setInterval(() => {
+        // A slow /metrics (the loop is busy) skips a tick rather than stacking samples.
+        pending ??= take('load', variant).finally(() => (pending = null));
+      }, everySeconds * 1000);
+      return async () => {
+        clearInterval(timer);
+        await pending;
+      };
+    },
+    async afterRun(variant) {
+      if (variant) await take('end', variant);
+    },
+  };
+  return { monitor, samples };
+}
+
+async function soak(seconds: number): Promise<void> {
+  const started = Date.now();
+  const h = await prepare();
+  const run: RunSpec = { scenario: 'S5', variant: 'gateway-warm', connections: CONNECTIONS };
+  // The caches-off gateway is the reference of the answer checks; it stops before the soak starts.
+  await startVariants(new Set<VariantName>(['gateway', run.variant]));
+  await registerDocuments(h);
+  const excluded = await checkAnswers(h, [run]);
+  if (excluded.size > 0) throw new Error(`the warm-cache gateway does not answer like the gateway, so there is nothing to soak: ${[...excluded.entries()].map(([key, why]) => `${key}: ${why}`).join('; ')}`);
+  await stop(variants.get('gateway')!.process);
+  variants.delete('gateway');
+
+  const everySeconds = sampleEverySeconds(seconds);
+  progress(`soak: S5 on the gateway with a warm cache for ${args.soak} (${seconds} s), memory sampled every ${everySeconds} s`);
+  const { monitor, samples } = soakMonitor(h, everySeconds);
+  const timing = { warmupSeconds: METHOD.warmupSeconds, measuredSeconds: seconds };
+  const measurement = await measure(run, h, 'soak', timing, monitor);
+  h.redis.disconnect();
+  await stopAll();
+
+  const report = buildSoakReport({
+    date: new Date().toISOString(),
+    machine: machineDescription(),
+    method: {
+      scenario: run.scenario,
+      variant: run.variant,
+      label: measurement.label,
+      connections: run.connections,
+      warmupSeconds: timing.warmupSeconds,
+      soak: args.soak!,
+      soakSeconds: seconds,
+      sampleEverySeconds: everySeconds,
+      seed: BENCH_SEED,
+    },
+    measurement,
+    samples,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+  });
+  const written = writeSoakReport(report, `${ROOT}/bench/results`, args.out ?? 'soak');
+  process.stdout.write(`\n${soakSummary(report)}\n`);
+  progress(`done in ${report.durationSeconds} s: ${written.join(', ')}`);
+  if (report.errors > 0) process.exitCode = 1;
+}
+
+const main = () => (SOAK_SECONDS === null ? suite() : soak(SOAK_SECONDS));
 
 /** The ratios the issue aims for, per round, then their median over the rounds. */
 function ratios(measurements: readonly Measurement[]): Ratio[] {
