@@ -196,7 +196,9 @@ interface Started {
 }
 
 async function startVariant(spec: VariantSpec, port: number): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.script], {
+  // BENCH_CPU_PROF=<dir>: every variant writes a V8 CPU profile there when it stops (node rejects --cpu-prof in NODE_OPTIONS).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', spec.script], {
     cwd: ROOT,
     env: {
       ...process.env,

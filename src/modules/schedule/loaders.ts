@@ -1,5 +1,5 @@
 /** Per-request loaders for schedules: by id and the slots of each event (optionally one date), through the fragment cache. */
-import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cacheTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import { scheduleRepository, type ScheduleRow } from './repository.js';
 
@@ -24,7 +24,8 @@ export function createScheduleLoaders(context: LoaderContext) {
       context,
       {
         name: 'Event.schedules',
-        tagsOf: (key, rows) => listTags([cacheTags.eventSchedules(key.eventId)], rows, rowTags.schedule),
+        // Slots are immutable; the list's tag covers them (see src/cache/tags.ts).
+        tagsOf: (key) => [cacheTags.eventSchedules(key.eventId)],
         onValue: (_key, rows) => rows.forEach((row) => byId.prime(row.id, row)),
       },
       (keys) =>

@@ -3,7 +3,7 @@
  * per schedule, and per-event participant pages and counts, all through the
  * fragment cache.
  */
-import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cacheTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import { selectionRepository, type SelectionRow } from './repository.js';
 
@@ -40,7 +40,8 @@ export function createSelectionLoaders(context: LoaderContext) {
       context,
       {
         name: 'Schedule.selections',
-        tagsOf: (scheduleId, rows) => listTags([cacheTags.scheduleSelections(scheduleId)], rows, rowTags.selection),
+        // Selections are immutable; the list's tag covers them (see src/cache/tags.ts).
+        tagsOf: (scheduleId) => [cacheTags.scheduleSelections(scheduleId)],
         onValue: primeRows,
       },
       async (scheduleIds) => manyByKey(scheduleIds, await repository.bySchedules(scheduleIds), (row) => row.scheduleId),
@@ -49,7 +50,7 @@ export function createSelectionLoaders(context: LoaderContext) {
       context,
       {
         name: 'Patient.selections',
-        tagsOf: (key, rows) => listTags([cacheTags.patientSelections(key.patientId)], rows, rowTags.selection),
+        tagsOf: (key) => [cacheTags.patientSelections(key.patientId)],
         onValue: primeRows,
       },
       (keys) =>
