@@ -44,6 +44,11 @@ export interface Config {
   readonly cacheResponseTtlSeconds: number;
   /** CACHE_L1_MAX_ENTRIES (10000): entries in the in-process tier; 0 turns it off (without Redis, that turns caching off). */
   readonly cacheL1MaxEntries: number;
+  /**
+   * CACHE_L1_MAX_BYTES (134217728, 128 MiB): the most memory the in-process tier's values may take
+   * (counted as 2 bytes per character); an entry larger than this is not kept in process at all.
+   */
+  readonly cacheL1MaxBytes: number;
   /** CACHE_GENERATION_TTL_SECONDS (86400): how long Redis remembers a tag's last invalidation; must outlast any request. */
   readonly cacheGenerationTtlSeconds: number;
   /** IDEMPOTENCY_TTL_SECONDS (86400): how long an Idempotency-Key and its response are kept. */
@@ -184,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     cacheFragmentTtlSeconds: integer(env, 'CACHE_FRAGMENT_TTL_SECONDS', 300, 1),
     cacheResponseTtlSeconds: integer(env, 'CACHE_RESPONSE_TTL_SECONDS', 60, 1),
     cacheL1MaxEntries: integer(env, 'CACHE_L1_MAX_ENTRIES', 10_000),
+    cacheL1MaxBytes: integer(env, 'CACHE_L1_MAX_BYTES', 128 * 1024 * 1024, 1024),
     cacheGenerationTtlSeconds: integer(env, 'CACHE_GENERATION_TTL_SECONDS', 24 * 3600, 60),
     idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
     jwtSecret,

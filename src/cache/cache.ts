@@ -118,7 +118,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
   const enabled = config.cacheEnabled && (redis !== null || config.cacheL1MaxEntries > 0);
   const local =
     enabled && config.cacheL1MaxEntries > 0
-      ? new LocalTier({ maxEntries: config.cacheL1MaxEntries, ttlMs: ttlSeconds * 1000 })
+      ? new LocalTier({ maxEntries: config.cacheL1MaxEntries, maxBytes: config.cacheL1MaxBytes, ttlMs: ttlSeconds * 1000 })
       : null;
   const shared =
     enabled && redis

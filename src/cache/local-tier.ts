@@ -13,7 +13,7 @@
  * refuse a fill, never let a stale one in.
  *
  * Example:
- *   const l1 = new LocalTier({ maxEntries: 1000, ttlMs: 60_000 });
+ *   const l1 = new LocalTier({ maxEntries: 1000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 });
  *   const fence = l1.sequence;
  *   l1.store([{ key: 'Patient:1', value: '{"v":…}', tags: ['Patient:1'] }], fence); // [true]
  *   l1.invalidate(['Patient:1'], l1.sequence + 1);
@@ -34,6 +34,8 @@ export interface TierEntry {
 export interface LocalTierOptions {
   /** CACHE_L1_MAX_ENTRIES: the most entries kept; the least recently used go first. */
   readonly maxEntries: number;
+  /** CACHE_L1_MAX_BYTES: the most memory values may take (2 bytes per character); larger entries are not kept. */
+  readonly maxBytes: number;
   /** Default lifetime of an entry. */
   readonly ttlMs: number;
 }
@@ -49,9 +51,14 @@ export class LocalTier {
   private readonly keysByTag = new Map<string, Set<string>>();
   private readonly generations: LRUCache<string, number>;
 
+  private readonly maxBytes: number;
+
   constructor(options: LocalTierOptions) {
+    this.maxBytes = options.maxBytes;
     this.entries = new LRUCache({
       max: Math.max(1, options.maxEntries),
+      maxSize: options.maxBytes,
+      sizeCalculation: (entry) => Math.max(1, entry.value.length * 2),
       ttl: options.ttlMs,
       dispose: (entry, key) => this.unindex(key, entry.tags),
     });
@@ -76,6 +83,8 @@ export class LocalTier {
   store(entries: readonly TierEntry[], fence: number): boolean[] {
     return entries.map((entry) => {
       if (!this.admits(entry.tags, fence)) return false;
+      // lru-cache refuses an entry larger than maxBytes by itself; it must not be indexed either.
+      if (entry.value.length * 2 > this.maxBytes) return false;
       this.entries.set(
         entry.key,
         { value: entry.value, tags: entry.tags },
