@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { insertPatients, manyPatients } from './support/fixtures.js';
@@ -532,63 +533,6 @@ describe('Redis hung while a mutation runs: its invalidation never reaches Redis
   });
 });
 
-/**
- * A TCP proxy in front of Redis that can hold Redis' replies (a slow network
- * one way): commands still reach Redis and run, their replies wait.
- */
-class HoldingProxy {
-  private holding = false;
-  private readonly pipes = new Set<{ client: net.Socket; upstream: net.Socket; held: Buffer[] }>();
-
-  private constructor(private readonly server: net.Server) {}
-
-  static async start(targetPort: number): Promise<HoldingProxy> {
-    const server = net.createServer();
-    const proxy = new HoldingProxy(server);
-    server.on('connection', (client) => {
-      const upstream = net.connect(targetPort, '127.0.0.1');
-      const pipe = { client, upstream, held: [] as Buffer[] };
-      proxy.pipes.add(pipe);
-      const end = () => {
-        proxy.pipes.delete(pipe);
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('data', (chunk: Buffer) => upstream.write(chunk));
-      upstream.on('data', (chunk: Buffer) => (proxy.holding ? pipe.held.push(chunk) : client.write(chunk)));
-      for (const socket of [client, upstream]) {
-        socket.on('error', end);
-        socket.on('close', end);
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
-  }
-
-  hold(): void {
-    this.holding = true;
-  }
-
-  release(): void {
-    this.holding = false;
-    for (const pipe of this.pipes) {
-      for (const chunk of pipe.held.splice(0)) pipe.client.write(chunk);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.release();
-    for (const pipe of this.pipes) {
-      pipe.client.destroy();
-      pipe.upstream.destroy();
-    }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 /**
  * The epoch bump must cover every invalidation that could not be delivered,
@@ -598,7 +542,7 @@ class HoldingProxy {
  */
 describe('two instances: an invalidation refused while the breaker probes Redis', () => {
   let redis: PrivateRedis | undefined;
-  let proxy: HoldingProxy | undefined;
+  let proxy: TcpProxy | undefined;
   let a: TestGateway | undefined;
   let b: TestGateway | undefined;
   let work: Workload;
@@ -608,13 +552,13 @@ describe('two instances: an invalidation refused while the breaker probes Redis'
 
   beforeAll(async () => {
     redis = await PrivateRedis.start();
-    proxy = await HoldingProxy.start(redis.port);
+    proxy = await startTcpProxy({ targetPort: redis.port });
     // A reaches Redis through the proxy; its commands wait long enough for a held reply.
     a = await createTestGateway({
       name: 'cache_faults_probe',
       cache: true,
       env: {
-        REDIS_URL: proxy.url,
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
         REDIS_COMMAND_TIMEOUT_MS: '1500',
         REDIS_BREAKER_FAILURES: '1',
         REDIS_BREAKER_COOLDOWN_MS: '100',
@@ -647,7 +591,7 @@ describe('two instances: an invalidation refused while the breaker probes Redis'
       await b?.close();
       await a?.close();
     } finally {
-      await proxy?.close();
+      await proxy?.stop();
       await redis?.dispose();
     }
   });

@@ -9,8 +9,8 @@
  * No assertion is about time: waits are bounded by tries, assertions are
  * about the exposed values.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
 import { insertPatients, insertRecords } from './support/fixtures.js';
@@ -257,70 +257,18 @@ describe('GET /metrics', () => {
   });
 });
 
-/** A TCP proxy in front of the shared Redis that can hold Redis' replies: commands run, their replies wait. */
-class HoldingProxy {
-  private holding = false;
-  private readonly pipes = new Set<{ client: net.Socket; upstream: net.Socket; held: Buffer[] }>();
-
-  private constructor(private readonly server: net.Server) {}
-
-  static async start(target: URL): Promise<HoldingProxy> {
-    const server = net.createServer();
-    const proxy = new HoldingProxy(server);
-    server.on('connection', (client) => {
-      const upstream = net.connect(Number(target.port || 6379), target.hostname);
-      const pipe = { client, upstream, held: [] as Buffer[] };
-      proxy.pipes.add(pipe);
-      const end = () => {
-        proxy.pipes.delete(pipe);
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('data', (chunk: Buffer) => upstream.write(chunk));
-      upstream.on('data', (chunk: Buffer) => (proxy.holding ? pipe.held.push(chunk) : client.write(chunk)));
-      for (const socket of [client, upstream]) {
-        socket.on('error', end);
-        socket.on('close', end);
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
-  }
-
-  hold(): void {
-    this.holding = true;
-  }
-
-  release(): void {
-    this.holding = false;
-    for (const pipe of this.pipes) for (const chunk of pipe.held.splice(0)) pipe.client.write(chunk);
-  }
-
-  async close(): Promise<void> {
-    this.release();
-    for (const pipe of this.pipes) {
-      pipe.client.destroy();
-      pipe.upstream.destroy();
-    }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 describe('the Redis breaker gauge', () => {
-  let proxy: HoldingProxy;
+  let proxy: TcpProxy;
   let gw: TestGateway;
 
   beforeAll(async () => {
-    proxy = await HoldingProxy.start(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'));
+    proxy = await startTcpProxy({ targetPort: Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379) });
     gw = await createTestGateway({
       name: 'metrics_breaker',
       cache: true,
       // Commands give up soon enough to open the breaker quickly, not so soon that a loaded machine trips them.
-      env: { REDIS_URL: proxy.url, REDIS_COMMAND_TIMEOUT_MS: '500', REDIS_BREAKER_COOLDOWN_MS: '200' },
+      env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_COMMAND_TIMEOUT_MS: '500', REDIS_BREAKER_COOLDOWN_MS: '200' },
     });
     await insertPatients(gw.database.pool, [{ name: 'Di Breaker' }]);
   });
@@ -328,7 +276,7 @@ describe('the Redis breaker gauge', () => {
   afterAll(async () => {
     proxy?.release();
     await gw?.close();
-    await proxy?.close();
+    await proxy?.stop();
   });
 
   const read = () => gw.run('query Page { patients(first: 1) { nodes { name } } }');

@@ -3,7 +3,8 @@
  * test points the gateway at the proxy, then takes the server away
  * (`stop`: the port refuses and every open connection is cut), black-holes it
  * (`blackhole`: connections stay open but nothing passes, as on a dead
- * network), and brings it back (`start`, `resume`) on the same port.
+ * network), delays it (`hold`: replies are kept back until `release`, as from
+ * a server that stalls), and brings it back (`start`, `resume`) on the same port.
  *
  * Example:
  *   const proxy = await startTcpProxy({ targetPort: 3306 });
@@ -23,12 +24,18 @@ export interface TcpProxy {
   blackhole(): void;
   /** Ends the black hole: new connections pass again (black-holed ones are cut, as a dead network's would be). */
   resume(): void;
+  /** Keeps every reply back (requests still reach the server) until `release`. */
+  hold(): void;
+  /** Delivers the replies held back, in order, and lets replies through again. */
+  release(): void;
 }
 
 export async function startTcpProxy({ targetPort, targetHost = '127.0.0.1' }: { targetPort: number; targetHost?: string }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let holed = false;
   const held: net.Socket[] = [];
+  let holding = false;
+  const delayed: { client: net.Socket; chunks: Buffer[] }[] = [];
   const server = net.createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
@@ -48,8 +55,12 @@ export async function startTcpProxy({ targetPort, targetHost = '127.0.0.1' }: { 
     client.on('data', (chunk) => {
       if (!holed) upstream.write(chunk);
     });
+    const replies = { client, chunks: [] as Buffer[] };
+    delayed.push(replies);
     upstream.on('data', (chunk) => {
-      if (!holed) client.write(chunk);
+      if (holed) return;
+      if (holding) replies.chunks.push(chunk);
+      else client.write(chunk);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -59,6 +70,8 @@ export async function startTcpProxy({ targetPort, targetHost = '127.0.0.1' }: { 
     port,
     stop: () =>
       new Promise((resolve) => {
+        holding = false;
+        delayed.length = 0;
         for (const socket of sockets) socket.destroy();
         if (!server.listening) return resolve();
         server.close(() => resolve());
@@ -75,6 +88,13 @@ export async function startTcpProxy({ targetPort, targetHost = '127.0.0.1' }: { 
     blackhole() {
       holed = true;
       for (const socket of sockets) held.push(socket);
+    },
+    hold() {
+      holding = true;
+    },
+    release() {
+      holding = false;
+      for (const replies of delayed) for (const chunk of replies.chunks.splice(0)) replies.client.write(chunk);
     },
     resume() {
       holed = false;
