@@ -7,4 +7,5 @@ RUN npm ci --include=dev --no-audit --no-fund
 COPY . .
 EXPOSE 4000
 ENV HOST=0.0.0.0 PORT=4000
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# --max-semi-space-size: see SERVER_NODE_FLAGS in src/cli/bootstrap.mjs.
+CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "src/main.ts"]

@@ -198,7 +198,8 @@ interface Started {
 async function startVariant(spec: VariantSpec, port: number): Promise<Started> {
   // BENCH_CPU_PROF=<dir>: every variant writes a V8 CPU profile there when it stops (node rejects --cpu-prof in NODE_OPTIONS).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', spec.script], {
+  // The gateway's serving flags (src/cli/bootstrap.mjs), so the bench measures what `npm start` runs.
+  const child = spawn(process.execPath, [...profile, '--max-semi-space-size=64', '--import', 'tsx', spec.script], {
     cwd: ROOT,
     env: {
       ...process.env,

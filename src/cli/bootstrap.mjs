@@ -88,6 +88,14 @@ async function checkRedis() {
   }
 }
 
+/**
+ * V8 flags of the serving process. A 64 MB young generation (the default is 16 MB) means
+ * fewer scavenges for a server that allocates a response's rows and JSON per request:
+ * S5 soak at 20 connections, 60 s, 40.7 -> 47.5 req/s, p99 2.8 -> 2.6 s (npm run bench -- --soak 60s).
+ * NODE_OPTIONS with its own --max-semi-space-size wins.
+ */
+const SERVER_NODE_FLAGS = (process.env.NODE_OPTIONS ?? '').includes('--max-semi-space-size') ? [] : ['--max-semi-space-size=64'];
+
 function exec(command, args) {
   const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
   for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
@@ -97,7 +105,7 @@ function exec(command, args) {
 ensureDependencies();
 await ensureServices();
 if (mode === 'start') {
-  exec(process.execPath, ['--import', 'tsx', 'src/main.ts', ...rest]);
+  exec(process.execPath, [...SERVER_NODE_FLAGS, '--import', 'tsx', 'src/main.ts', ...rest]);
 } else if (mode === 'test') {
   if (run(npm, ['run', 'check']) !== 0) process.exit(1);
   exec(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...rest]);
