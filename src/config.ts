@@ -80,6 +80,8 @@ export interface Config {
   readonly databaseReplicaUrls: readonly string[];
   /** REPLICA_READ_YOUR_WRITES_MS (5000): after a principal's write, its reads stay on the primary this long (on every instance). */
   readonly replicaReadYourWritesMs: number;
+  /** REPLICA_HEALTH_INTERVAL_MS (1000): how often each replica is probed; a replica that does not answer gets no reads until it does. */
+  readonly replicaHealthIntervalMs: number;
   /** REQUEST_TIMEOUT_MS (5000): the deadline of a /graphql request; past it the client gets SERVICE_UNAVAILABLE (503). */
   readonly requestTimeoutMs: number;
   /** DB_IN_CHUNK_SIZE (1000): the most keys one IN-list statement carries. */
@@ -205,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
       .map((url) => url.trim())
       .filter((url) => url !== ''),
     replicaReadYourWritesMs: integer(env, 'REPLICA_READ_YOUR_WRITES_MS', 5000),
+    replicaHealthIntervalMs: integer(env, 'REPLICA_HEALTH_INTERVAL_MS', 1000, 50),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 5000, 100),
     inChunkSize: integer(env, 'DB_IN_CHUNK_SIZE', 1000, 1),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1),

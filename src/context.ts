@@ -11,7 +11,7 @@ import { viewerFromAuthorization, type Viewer } from './auth/token.js';
 import type { Cache, CacheSession } from './cache/cache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
-import { createReadRouter } from './db/replicas.js';
+import { createReadRouter, type ReplicaHealth } from './db/replicas.js';
 import { createLoaders, type Loaders } from './modules/loaders.js';
 import type { PersistedDocument } from './plugins/persisted-documents.js';
 import type { Redis } from './redis/client.js';
@@ -53,13 +53,22 @@ export type ContextFactory = (request: RequestInfo) => Promise<GatewayContext>;
 export interface ReplicaOptions {
   /** The replicas' drizzle handles (DATABASE_REPLICA_URLS); none keeps every read on `db`. */
   readonly replicas?: readonly Db[];
+  /** Which replicas answer (src/db/replicas.ts watchReplicas). */
+  readonly replicaHealth?: ReplicaHealth;
   /** Where the read-your-writes windows are shared between instances (null: this process only). */
   readonly redis?: Redis | null;
 }
 
 export function createContextFactory(db: Db, config: Config, cache: Cache, options: ReplicaOptions = {}): ContextFactory {
   const cursors = createCursorCodec(config.cursorSecret);
-  const router = createReadRouter({ primary: db, replicas: options.replicas ?? [], config, cache, redis: options.redis ?? null });
+  const router = createReadRouter({
+    primary: db,
+    replicas: options.replicas ?? [],
+    config,
+    cache,
+    redis: options.redis ?? null,
+    ...(options.replicaHealth ? { health: options.replicaHealth } : {}),
+  });
   return async (request) => {
     const auth = await viewerFromAuthorization(request.authorization, config.jwtSecret);
     const cacheSession = cache.session();

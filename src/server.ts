@@ -19,11 +19,12 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express, { type ErrorRequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { createCache, type Cache, type CacheHooks } from './cache/cache.js';
 import type { Config } from './config.js';
 import { createContextFactory, type ContextFactory, type GatewayContext } from './context.js';
 import { migrationsApplied, type Database } from './db/client.js';
+import { watchReplicas, type ReplicaHealth } from './db/replicas.js';
 import { newSqlTrace, withSqlTrace } from './db/sql-counter.js';
 import { sendError } from './errors.js';
 import { graphqlHandler, InFlight } from './http/graphql-handler.js';
@@ -66,6 +67,8 @@ export interface Gateway {
   readonly apollo: ApolloServer<GatewayContext>;
   readonly httpServer: http.Server;
   readonly createContext: ContextFactory;
+  /** Which read replicas answer (probed every REPLICA_HEALTH_INTERVAL_MS). */
+  readonly replicaHealth: ReplicaHealth;
   readonly cache: Cache;
   /** The Prometheus registry served on /metrics. */
   readonly metrics: Registry;
@@ -163,7 +166,24 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     ],
   });
   await apollo.start();
-  const createContext = createContextFactory(database.db, config, cache, { replicas: replicas.map((replica) => replica.db), redis });
+  const replicasUp = new Gauge({
+    name: 'gateway_db_replica_up',
+    help: 'Whether each read replica answered its last health probe (1) or not (0); index as in DATABASE_REPLICA_URLS.',
+    labelNames: ['replica'] as const,
+    registers: [metrics],
+  });
+  const replicaHealth = watchReplicas(replicas, {
+    intervalMs: config.replicaHealthIntervalMs,
+    timeoutMs: config.readinessTimeoutMs,
+    logger,
+    onChange: (index, up) => replicasUp.set({ replica: String(index) }, up ? 1 : 0),
+  });
+  replicas.forEach((_replica, index) => replicasUp.set({ replica: String(index) }, 1));
+  const createContext = createContextFactory(database.db, config, cache, {
+    replicas: replicas.map((replica) => replica.db),
+    replicaHealth,
+    redis,
+  });
 
   app.use(
     pinoHttp({
@@ -275,6 +295,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     apollo,
     httpServer,
     createContext,
+    replicaHealth,
     cache,
     metrics,
     listen: () =>
@@ -299,6 +320,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
         const settled = await inFlight.settled(config.shutdownGraceMs);
         if (!settled) logger.warn({ running: inFlight.size }, 'shutdown: executions still running after the grace period');
         await database.close();
+        replicaHealth.stop();
         await Promise.all(replicas.map((replica) => replica.close()));
         await cache.close();
         if (redis) await redis.quit().catch(() => redis.disconnect());

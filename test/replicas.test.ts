@@ -29,6 +29,7 @@ import { connectDatabase, migrateDatabase, type Database } from '../src/db/clien
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
 import { insertPatients, insertRecords, nextInstant } from './support/fixtures.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -333,3 +334,43 @@ async function startPrivateRedis(): Promise<{ url: string; kill(): Promise<void>
     },
   };
 }
+
+describe('a replica that stops answering', () => {
+  it('gets no reads once a probe fails (they go to the primary), and gets them back once it answers', async () => {
+    const proxy = await startTcpProxy({ targetPort: Number(new URL(replicaUrl).port || 3306) });
+    const throughProxy = new URL(replicaUrl);
+    throughProxy.port = String(proxy.port);
+    const gateway = await createTestGateway({
+      name: 'replica_down',
+      replicaUrls: [throughProxy.toString()],
+      env: { REPLICA_HEALTH_INTERVAL_MS: '60000', READINESS_TIMEOUT_MS: '500', DB_CONNECT_TIMEOUT_MS: '500' },
+    });
+    extra.push(gateway);
+    try {
+      const up = await gateway.run(READ_PATIENT, { id: toGlobalId('Patient', patients[4]!) }, { as: clinician(40) });
+      // The gateway's own database has no rows; the replica answers.
+      expect(up.data).toEqual(expected(4, 'replica'));
+      expect(up.sqlCount).toBe(READ_SQL);
+
+      await proxy.stop();
+      await gateway.gateway.replicaHealth.check();
+      expect(gateway.gateway.replicaHealth.isUp(0)).toBe(false);
+      expect(await gateway.gateway.metrics.getSingleMetricAsString('gateway_db_replica_up')).toMatch(/replica="0"} 0$/m);
+      const down = await gateway.run(READ_PATIENT, { id: toGlobalId('Patient', patients[4]!) }, { as: clinician(40) });
+      expect(down.errors).toBeUndefined();
+      expect(down.data).toEqual({ patient: null }); // the primary of this gateway is its own, empty database
+      expect(down.sqlCount).toBe(1);
+
+      await proxy.start();
+      await gateway.gateway.replicaHealth.check();
+      expect(gateway.gateway.replicaHealth.isUp(0)).toBe(true);
+      const back = await gateway.run(READ_PATIENT, { id: toGlobalId('Patient', patients[4]!) }, { as: clinician(40) });
+      expect(back.data).toEqual(expected(4, 'replica'));
+    } finally {
+      await proxy.start();
+      await gateway.close();
+      extra.splice(extra.indexOf(gateway), 1);
+      await proxy.stop();
+    }
+  });
+});

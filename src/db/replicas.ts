@@ -14,7 +14,10 @@
  *      the cache after the write's invalidation, which the generation fence
  *      cannot detect.
  * Otherwise (caching off, or Redis failed in this request so nothing is
- * stored), the read goes to a replica, round-robin. Writes, transactions and
+ * stored), the read goes to a replica, round-robin, among those whose last
+ * health probe answered (`watchReplicas`, every REPLICA_HEALTH_INTERVAL_MS);
+ * with none answering, to the primary, so a dead replica costs at most the
+ * reads sent in one probe interval. Writes, transactions and
  * raw `execute` always go to the primary (drizzle's `withReplicas`).
  *
  * The read-your-writes window lives in Redis (`<prefix>ryw:<sub>`, PX = the
@@ -56,6 +59,57 @@ export async function connectReplicas(config: Config, logger?: Logger): Promise<
     );
   }
   return connected;
+}
+
+/** Which replicas answer: a probe on each replica's own health connection, every `intervalMs`. */
+export interface ReplicaHealth {
+  /** Whether replica `index` answered its last probe (true until a probe says otherwise). */
+  isUp(index: number): boolean;
+  /** One probe round now (tests, and the first round at start). */
+  check(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Probes every replica with `SELECT 1` on its probe connection (outside its pool's gate), each
+ * probe bounded by `timeoutMs`; logs each change of state and reports it to `onChange`.
+ *
+ * Example:
+ *   const health = watchReplicas(replicas, { intervalMs: 1000, timeoutMs: 1000, logger });
+ *   health.isUp(0) // false while replica 0 does not answer
+ */
+export function watchReplicas(
+  replicas: readonly Database[],
+  options: { intervalMs: number; timeoutMs: number; logger?: Logger; onChange?: (index: number, up: boolean) => void },
+): ReplicaHealth {
+  const up = replicas.map(() => true);
+  const probe = async (replica: Database, index: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      replica.probe('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), options.timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (answered === up[index]) return;
+    up[index] = answered;
+    options.onChange?.(index, answered);
+    if (answered) options.logger?.info({ replica: index }, 'read replica answers again: reads go to it');
+    else options.logger?.warn({ replica: index }, 'read replica does not answer: its reads go to the others or the primary');
+  };
+  let running: Promise<void> | null = null;
+  const check = () => (running ??= Promise.all(replicas.map(probe)).then(() => void (running = null)));
+  const interval = replicas.length > 0 ? setInterval(() => void check(), options.intervalMs).unref() : null;
+  return {
+    isUp: (index) => up[index] ?? false,
+    check,
+    stop: () => {
+      if (interval) clearInterval(interval);
+    },
+  };
 }
 
 /** Most principals whose window the in-process fallback remembers. */
@@ -131,6 +185,8 @@ export interface ReadRouterOptions {
   readonly cache: Cache;
   readonly redis: Redis | null;
   readonly logger?: Logger;
+  /** Which replicas answer (watchReplicas); without it every replica is taken to answer. */
+  readonly health?: Pick<ReplicaHealth, 'isUp'>;
 }
 
 /** The drizzle entry points `withReplicas` sends to `getReplica` (everything else goes to the primary). */
@@ -198,8 +254,11 @@ export function createReadRouter(options: ReadRouterOptions): ReadRouter | null 
         if (cache.enabled && !session.degraded) return primary;
         windowOpen ??= windows.openLocally(subject!);
         if (windowOpen) return primary;
-        turn = (turn + 1) % replicas.length;
-        return replicas[turn]!;
+        for (let tried = 0; tried < replicas.length; tried += 1) {
+          turn = (turn + 1) % replicas.length;
+          if (!options.health || options.health.isUp(turn)) return replicas[turn]!;
+        }
+        return primary;
       };
       return {
         db: viewFor(route),
