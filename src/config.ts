@@ -113,6 +113,12 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** WEB_CONCURRENCY (1): worker processes (node:cluster) serving the one port; 1 runs in a single process. */
   readonly webConcurrency: number;
+  /**
+   * METRICS_SQL_PER_OPERATION (1): count SQL statements per operation (the gateway_graphql_sql_statements
+   * histogram, the x-sql-statements header, the span attribute). 0 drops them for throughput: on Node 20
+   * the per-request trace (AsyncLocalStorage) hooks every promise (see README, Performance).
+   */
+  readonly metricsSqlPerOperation: boolean;
   /** OTEL_EXPORTER_OTLP_ENDPOINT (unset): OTLP/HTTP collector base URL; when set, spans are exported there. */
   readonly otlpEndpoint: string | null;
   /** OTEL_SERVICE_NAME (clinic-graphql-gateway): the service.name resource attribute of exported spans. */
@@ -222,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 1000),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1),
+    metricsSqlPerOperation: flag(env, 'METRICS_SQL_PER_OPERATION', true),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || null,
     otelServiceName: env.OTEL_SERVICE_NAME || 'clinic-graphql-gateway',
     metricsMaxOperationNames: integer(env, 'METRICS_MAX_OPERATION_NAMES', 200),
