@@ -13,7 +13,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import { createReadRouter, type ReplicaHealth } from './db/replicas.js';
 import { createLoaders, type Loaders } from './modules/loaders.js';
-import type { PersistedDocument } from './plugins/persisted-documents.js';
+import type { PersistedDocument } from './http/graphql-request.js';
 import type { Redis } from './redis/client.js';
 import { createCursorCodec, type CursorCodec } from './relay/cursor.js';
 

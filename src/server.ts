@@ -27,6 +27,7 @@ import { migrationsApplied, type Database } from './db/client.js';
 import { watchReplicas, type ReplicaHealth } from './db/replicas.js';
 import { newSqlTrace, withSqlTrace } from './db/sql-counter.js';
 import { sendError } from './errors.js';
+import { verifyBody } from './http/body.js';
 import { graphqlHandler, InFlight } from './http/graphql-handler.js';
 import type { Logger } from './logger.js';
 import { resolvers } from './modules/resolvers.js';
@@ -120,8 +121,8 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     formatError,
     // Apollo's JSON, except that a response-cache hit's data is written as the cached text (no parse, no stringify).
     stringifyResult,
-    csrfPrevention: true,
-    // APQ and trusted documents are resolved by usePersistedDocuments, before Apollo sees the request.
+    // CSRF prevention (Apollo's rule) and APQ are decided with the document, before Apollo (src/http/graphql-request.ts).
+    csrfPrevention: false,
     persistedQueries: false,
     // The lexer stops counting here, before any syntax tree is built (useOperationLimits reports it).
     parseOptions: { maxTokens: config.maxTokens },
@@ -255,7 +256,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     // Then its operation span, when tracing is on.
     (_req, _res, next) => (config.metricsSqlPerOperation ? withSqlTrace(newSqlTrace(), next) : next()),
     traceGraphqlRequests(),
-    express.json({ limit: config.bodyLimitBytes, verify: persistedDocuments.verifyBody }),
+    express.json({ limit: config.bodyLimitBytes, verify: verifyBody }),
     persistedDocuments.middleware,
     graphqlHandler(apollo, {
       context: ({ req, res }) =>
@@ -276,7 +277,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
   const handleBodyErrors: ErrorRequestHandler = (error: { status?: number; type?: string; message?: string }, req, res, next) => {
     if (res.headersSent) return next(error);
     if (error.status === 413) return sendError(res, 'BAD_REQUEST', `The request body is larger than ${config.bodyLimitBytes} bytes.`, { status: 413 });
-    // Refused by verifyBody (src/plugins/persisted-documents.ts): not UTF-8, not an object, nested too deep; it says why.
+    // Refused by verifyBody (src/http/body.ts): not UTF-8, not an object, nested too deep; it says why.
     if (error.type === 'gateway.body.refused' && error.status && error.status < 500) {
       return sendError(res, 'BAD_REQUEST', String(error.message), { status: error.status });
     }

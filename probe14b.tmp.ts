@@ -1,0 +1,14 @@
+import { createTestGateway } from './src/testing/index.js';
+import { sha256Hex } from './src/persisted/manifest.js';
+const dev = await createTestGateway({ name: 'probedev', cache: true, env: { NODE_ENV: 'development', LOG_LEVEL: 'error' } });
+const d = await dev.gateway.listen();
+const auth = (await dev.authorizationFor('admin'))!;
+const show = async (label: string, r: Response) => console.log(label, r.status, (await r.text()).slice(0, 300));
+const post = (u: string, body: unknown, h: Record<string,string> = {}) => fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth, ...h }, body: JSON.stringify(body) });
+const two = 'query A { __typename } query B { __typename }';
+await show('two ops apq', await post(d.url, { query: two, extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(two) } } }));
+await show('two ops GET', await fetch(`${d.url}?query=${encodeURIComponent(two)}`, { headers: { authorization: auth, 'apollo-require-preflight': '1' } }));
+await show('two ops no token', await post(d.url, { query: two }, { authorization: '' }));
+await show('unknown op with idem', await post(d.url, { query: 'mutation A { deleteEvent(id: "x") }', operationName: 'Z' }, { 'idempotency-key': 'k' }));
+await dev.close();
+process.exit(0);
