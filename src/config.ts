@@ -55,6 +55,14 @@ export interface Config {
   readonly idempotencyTtlSeconds: number;
   /** JWT_SECRET (a fixed development secret, refused in production): HS256 secret for bearer tokens. */
   readonly jwtSecret: string;
+  /** JWT_MAX_LIFETIME_SECONDS (2678400, 31 days): tokens whose `exp` lies further ahead are refused. */
+  readonly jwtMaxLifetimeSeconds: number;
+  /** JWT_CLOCK_SKEW_SECONDS (60): how far in the future a token's `iat` may lie before it is refused. */
+  readonly jwtClockSkewSeconds: number;
+  /** TRUSTED_PROXY_HOPS (0): proxies in front of the gateway whose X-Forwarded-For entries are believed; 0 uses the socket's address. */
+  readonly trustedProxyHops: number;
+  /** REQUEST_BODY_TIMEOUT_MS (10000): a request's headers and body must have arrived within this time, or it is answered 408 and closed. */
+  readonly requestBodyTimeoutMs: number;
   /** CURSOR_SECRET (derived from JWT_SECRET): HMAC key that makes cursors tamper-evident. */
   readonly cursorSecret: string;
   /** LOG_LEVEL (info): pino level. */
@@ -102,6 +110,8 @@ export interface Config {
   readonly maxDirectives: number;
   /** MAX_DOCUMENT_BYTES (102400): the largest document text accepted. */
   readonly maxDocumentBytes: number;
+  /** ANALYSIS_CACHE_MAX_ENTRIES (10000): operation analyses (cost, depth, cache policy) kept for repeated requests, by request fingerprint. */
+  readonly analysisCacheMaxEntries: number;
   /** RATE_LIMIT_COST_PER_MINUTE (500000): cost units each subject may spend per minute; 0 turns the budget off. */
   readonly rateLimitCostPerMinute: number;
   /** SHUTDOWN_GRACE_MS (10000): how long in-flight requests may run once the listener is closed after SIGTERM. */
@@ -201,6 +211,10 @@ export function loadConfig(env: Env = process.env): Config {
     cacheGenerationTtlSeconds: integer(env, 'CACHE_GENERATION_TTL_SECONDS', 24 * 3600, 60),
     idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
     jwtSecret,
+    jwtMaxLifetimeSeconds: integer(env, 'JWT_MAX_LIFETIME_SECONDS', 31 * 24 * 3600, 1),
+    jwtClockSkewSeconds: integer(env, 'JWT_CLOCK_SKEW_SECONDS', 60),
+    trustedProxyHops: integer(env, 'TRUSTED_PROXY_HOPS', 0),
+    requestBodyTimeoutMs: integer(env, 'REQUEST_BODY_TIMEOUT_MS', 10_000, 100),
     cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,
     logLevel: env.LOG_LEVEL ?? 'info',
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1),
@@ -224,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxTokens: integer(env, 'MAX_TOKENS', 2000, 1),
     maxDirectives: integer(env, 'MAX_DIRECTIVES', 50),
     maxDocumentBytes: integer(env, 'MAX_DOCUMENT_BYTES', 100 * 1024, 1),
+    analysisCacheMaxEntries: integer(env, 'ANALYSIS_CACHE_MAX_ENTRIES', 10_000, 1),
     rateLimitCostPerMinute: integer(env, 'RATE_LIMIT_COST_PER_MINUTE', 500_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 1000),

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GraphQLError } from 'graphql';
-import { viewerFromAuthorization, type Viewer } from './auth/token.js';
+import { principalKey, tokenRulesOf, viewerFromAuthorization, type Viewer } from './auth/token.js';
 import type { Cache, CacheSession } from './cache/cache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
@@ -40,12 +40,19 @@ export interface GatewayContext {
   readonly config: Config;
   /** How the document was sent by hash (trusted, APQ), or null for a plain query. */
   readonly persistedDocument: PersistedDocument | null;
+  /**
+   * Who pays for this request's cost (the rate budget): the principal (src/auth/token.ts principalKey),
+   * or, without a valid token, the client's address (`address:<ip>`, see src/http/client-address.ts).
+   */
+  readonly payer: string;
 }
 
 export interface RequestInfo {
   readonly authorization?: string | undefined;
   readonly requestId?: string | undefined;
   readonly persistedDocument?: PersistedDocument | undefined;
+  /** The client's address (src/http/client-address.ts); charged for requests without a valid token. */
+  readonly clientAddress?: string | undefined;
 }
 
 export type ContextFactory = (request: RequestInfo) => Promise<GatewayContext>;
@@ -61,6 +68,7 @@ export interface ReplicaOptions {
 
 export function createContextFactory(db: Db, config: Config, cache: Cache, options: ReplicaOptions = {}): ContextFactory {
   const cursors = createCursorCodec(config.cursorSecret);
+  const tokenRules = tokenRulesOf(config);
   const router = createReadRouter({
     primary: db,
     replicas: options.replicas ?? [],
@@ -70,9 +78,9 @@ export function createContextFactory(db: Db, config: Config, cache: Cache, optio
     ...(options.replicaHealth ? { health: options.replicaHealth } : {}),
   });
   return async (request) => {
-    const auth = await viewerFromAuthorization(request.authorization, config.jwtSecret);
+    const auth = await viewerFromAuthorization(request.authorization, tokenRules);
     const cacheSession = cache.session();
-    const subject = auth.viewer?.subject ?? null;
+    const subject = auth.viewer ? principalKey(auth.viewer) : null;
     const reads = router ? await router.begin(subject, cacheSession) : null;
     const loaderContext = { db: reads?.db ?? db, chunkSize: config.inChunkSize, cache, session: cacheSession };
     const context: GatewayContext = {
@@ -96,6 +104,7 @@ export function createContextFactory(db: Db, config: Config, cache: Cache, optio
       cursors,
       config,
       persistedDocument: request.persistedDocument ?? null,
+      payer: auth.viewer ? principalKey(auth.viewer) : `address:${request.clientAddress ?? 'unknown'}`,
     };
     return context;
   };

@@ -28,10 +28,11 @@ import { watchReplicas, type ReplicaHealth } from './db/replicas.js';
 import { newSqlTrace, withSqlTrace } from './db/sql-counter.js';
 import { sendError } from './errors.js';
 import { verifyBody } from './http/body.js';
+import { clientAddress } from './http/client-address.js';
 import { graphqlHandler, InFlight } from './http/graphql-handler.js';
-import type { Logger } from './logger.js';
+import { safeError, safeRequest, type Logger } from './logger.js';
 import { resolvers } from './modules/resolvers.js';
-import { formatError, useErrorMasking } from './plugins/errors.js';
+import { createErrorFormatter, useErrorMasking } from './plugins/errors.js';
 import {
   createMySqlIdempotencyStore,
   createRedisIdempotencyStore,
@@ -39,6 +40,7 @@ import {
 } from './plugins/idempotency.js';
 import { useIntrospectionAuth } from './plugins/introspection-auth.js';
 import { useOperationLimits } from './plugins/limits.js';
+import { useOperationChecks } from './plugins/operation-checks.js';
 import { usePersistedDocuments, type PersistedDocument } from './plugins/persisted-documents.js';
 import { createApqStore } from './persisted/apq-store.js';
 import { exampleOperations, loadManifest } from './persisted/manifest.js';
@@ -89,7 +91,17 @@ export async function createGateway({ config, database, logger, redis, cacheHook
   logger.info({ mode: cache.mode }, `cache: ${cache.mode === 'redis' ? 'Redis shared tier' : cache.mode === 'local' ? 'in-process only' : 'off'}`);
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
+  // Slow clients (one byte a second) cannot hold connections: headers and body must have arrived within
+  // REQUEST_BODY_TIMEOUT_MS, or Node answers 408 and closes. Node checks at `connectionsCheckingInterval`
+  // (30 s by default, which would let a trickle run four times the timeout), so it checks often enough here.
+  const httpServer = http.createServer(
+    {
+      requestTimeout: config.requestBodyTimeoutMs,
+      headersTimeout: config.requestBodyTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.requestBodyTimeoutMs / 10))),
+    },
+    app,
+  );
   let shuttingDown = false;
   let stopped: Promise<void> | undefined;
   // Executions still running, including those whose client has gone: the pool closes after the last one.
@@ -118,7 +130,9 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     resolvers: resolvers as never,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
-    formatError,
+    // Apollo's own log lines (an unexpected error while processing a request) go through the same rules.
+    logger,
+    formatError: createErrorFormatter({ hideSuggestions: production }),
     // Apollo's JSON, except that a response-cache hit's data is written as the cached text (no parse, no stringify).
     stringifyResult,
     // CSRF prevention (Apollo's rule) and APQ are decided with the document, before Apollo (src/http/graphql-request.ts).
@@ -134,6 +148,8 @@ export async function createGateway({ config, database, logger, redis, cacheHook
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      // Client mistakes graphql-js would only meet while executing: BAD_REQUEST before anything runs.
+      useOperationChecks(),
       useIntrospectionAuth(),
       useOperationLimits({
         maxCost: config.maxCost,
@@ -142,9 +158,10 @@ export async function createGateway({ config, database, logger, redis, cacheHook
         maxTokens: config.maxTokens,
         maxDirectives: config.maxDirectives,
         maxDocumentBytes: config.maxDocumentBytes,
+        analysisCacheMaxEntries: config.analysisCacheMaxEntries,
         exposeCost: config.nodeEnv === 'development',
         logger,
-        onAccepted: (context, cost) => rateBudget.charge(context.viewer, cost),
+        onAccepted: (context, cost) => rateBudget.charge(context.payer, cost),
       }),
       useErrorMasking(logger),
       // Before useResponseCache: registers an APQ document in responseForOperation, after the limits accepted it.
@@ -189,6 +206,8 @@ export async function createGateway({ config, database, logger, redis, cacheHook
   app.use(
     pinoHttp({
       logger,
+      // The logger's own rules (src/logger.ts): no query strings, headers, bound SQL values.
+      serializers: { req: safeRequest, err: safeError },
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
@@ -264,6 +283,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
           authorization: req.headers.authorization,
           requestId: String(req.id),
           persistedDocument: (res.locals as { persistedDocument?: PersistedDocument }).persistedDocument,
+          clientAddress: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], config.trustedProxyHops),
         }),
       deadlineMs: config.requestTimeoutMs,
       inFlight,

@@ -2,8 +2,9 @@
  * Idempotency-Key on mutations, as the contract's "Mutations and versions"
  * section states it, against both key stores (Redis, and MySQL when
  * REDIS_URL=off): a retry replays the first response without running it
- * again; another body under the same key is BAD_USER_INPUT; keys are per
- * token subject; a retry during the first run is CONFLICT; errors are
+ * again; another body under the same key is BAD_USER_INPUT, the same one with
+ * its variables' keys reordered is a replay; keys are per principal (role,
+ * subject, patient); a retry during the first run is CONFLICT; errors are
  * replayed except SERVICE_UNAVAILABLE, which frees the key; queries ignore
  * the header; malformed keys are refused; the same over real HTTP. Last, a
  * Redis that dies after start: keyed mutations are refused with
@@ -19,7 +20,8 @@ import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
-import { insertPatients } from './support/fixtures.js';
+import { signToken } from '../src/auth/token.js';
+import { insertClinicians, insertEvent, insertPatients } from './support/fixtures.js';
 
 const run = promisify(execFile);
 
@@ -30,6 +32,9 @@ const UPDATE_PATIENT = `mutation UpdatePatient($input: UpdatePatientInput!) {
   updatePatient(input: $input) { id name version }
 }`;
 const READ_PATIENT = 'query ReadPatient($id: ID!) { patient(id: $id) { name version } }';
+const SET_SELECTIONS = `mutation SetSelections($input: SetSelectionsInput!) {
+  setSelections(input: $input) { id patient { name email birthDate } schedule { id } }
+}`;
 
 const keyed = (key: string) => ({ 'Idempotency-Key': key });
 const newPatient = (name: string) => ({ input: { name, birthDate: '1985-03-14' } });
@@ -77,9 +82,11 @@ const STORES = [
 describe.each(STORES)('Idempotency-Key with the $store key store', ({ store, env, replaySql }) => {
   let gw: TestGateway;
   const rawConnections: mysql.Connection[] = [];
+  let clinicians: number[];
 
   beforeAll(async () => {
     gw = await createTestGateway({ name: `idempotency_${store}`, env });
+    clinicians = await insertClinicians(gw.database.pool, ['Dr. Key One', 'Dr. Key Two']);
   });
 
   afterAll(async () => {
@@ -145,11 +152,11 @@ describe.each(STORES)('Idempotency-Key with the $store key store', ({ store, env
 
   it('the same key from another token subject is independent: it runs again and creates a second row', async () => {
     const fromFirstClinician = await gw.run(CREATE_PATIENT, newPatient('Shared Key Sue'), {
-      as: { clinicianId: 1 },
+      as: { clinicianId: clinicians[0]! },
       headers: keyed('shared-key'),
     });
     const fromSecondClinician = await gw.run(CREATE_PATIENT, newPatient('Shared Key Sue'), {
-      as: { clinicianId: 2 },
+      as: { clinicianId: clinicians[1]! },
       headers: keyed('shared-key'),
     });
 
@@ -158,6 +165,41 @@ describe.each(STORES)('Idempotency-Key with the $store key store', ({ store, env
     expect(fromSecondClinician.headers['idempotent-replayed']).toBeUndefined();
     expect(fromSecondClinician.data!.createPatient.id).not.toBe(fromFirstClinician.data!.createPatient.id);
     expect(await countPatientsNamed(gw, 'Shared Key Sue')).toBe(2);
+  });
+
+  it('two patient tokens that share a sub are two principals: the second never gets the first one\'s stored response', async () => {
+    const [ada, bob] = (await insertPatients(gw.database.pool, [
+      { name: 'Ada Shared-Sub', email: 'ada.shared@example.org' },
+      { name: 'Bob Shared-Sub' },
+    ])) as [number, number];
+    const { eventId, scheduleIds } = await insertEvent(gw.database.pool, { title: 'Shared sub clinic', days: 1, slotsPerDay: 2 });
+    const tokenFor = async (patientId: number) =>
+      `Bearer ${await signToken({ role: 'patient', sub: 'shared-sub', patientId: toGlobalId('Patient', patientId) }, gw.config.jwtSecret, 600)}`;
+    const body = {
+      input: { eventId: toGlobalId('Event', eventId), patientId: toGlobalId('Patient', ada), scheduleIds: [toGlobalId('Schedule', scheduleIds[0]!)] },
+    };
+    const first = await gw.run(SET_SELECTIONS, body, { as: { authorization: await tokenFor(ada) }, headers: keyed('shared-sub-key') });
+    expect(first.errors).toBeUndefined();
+    expect(JSON.stringify(first.data)).toContain('ada.shared@example.org');
+
+    // The same body and key from Bob's token (same sub, another patient): not a replay of Ada's answer, but
+    // Bob's own request, which may not touch Ada's selections.
+    const second = await gw.run(SET_SELECTIONS, body, { as: { authorization: await tokenFor(bob) }, headers: keyed('shared-sub-key') });
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    expect(errorCodes(second)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(second)).not.toContain('Ada Shared-Sub');
+    expect(JSON.stringify(second)).not.toContain('ada.shared@example.org');
+  });
+
+  it('a retry whose variables list the same keys in another order is the same request: replayed', async () => {
+    const variables = { input: { name: 'Ordered Olga', birthDate: '1980-01-02', isActive: true } };
+    const reordered = { input: { isActive: true, birthDate: '1980-01-02', name: 'Ordered Olga' } };
+    const first = await gw.run(CREATE_PATIENT, variables, { headers: keyed('ordered-key') });
+    expect(first.errors).toBeUndefined();
+    const retry = await gw.run(CREATE_PATIENT, reordered, { headers: keyed('ordered-key') });
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(responseBody(retry)).toEqual(responseBody(first));
+    expect(await countPatientsNamed(gw, 'Ordered Olga')).toBe(1);
   });
 
   it('a retry while the first request is still running is CONFLICT; the first then completes and is replayed', async () => {

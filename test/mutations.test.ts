@@ -236,7 +236,8 @@ describe('createPatient', () => {
     expect(created).toMatchObject({ name: 'Clara Clinic', email: null, birthDate: '2000-10-10', isActive: false, version: 1 });
     const stored = await patientRow(rowIdOf(created.id));
     expect(stored).toMatchObject({ name: 'Clara Clinic', email: null, birthDate: '2000-10-10', isActive: 0, version: 1 });
-    expect(result.sqlCount).toBe(1);
+    // The clinician the token names (a clinician that does not exist may not write), then the INSERT.
+    expect(result.sqlCount).toBe(2);
   });
 
   it('returns nested fields read after the insert (an empty record list)', async () => {
@@ -326,7 +327,8 @@ describe('updatePatient', () => {
       version: 3,
     });
     expect(await patientRow(id)).toMatchObject({ name: 'After Name', birthDate: '1971-01-01', isActive: 0, version: 3 });
-    expect(again.sqlCount).toBe(4);
+    // A clinician's write first looks up the clinician the token names (FORBIDDEN if unknown).
+    expect(again.sqlCount).toBe(5);
   });
 
   it('clears the email when it is set to null and keeps it when omitted', async () => {
@@ -566,7 +568,8 @@ describe('createRecord', () => {
       author: { id: gid.clinician(clinicianOne), name: 'Dr. Ada Byron' },
     });
     // INSERT, the patient, the author.
-    expect(result.sqlCount).toBe(3);
+    // The token's clinician, looked up before the write (it must exist): then the same loader answers `author`.
+    expect(result.sqlCount).toBe(4);
   });
 
   it('records the clinician of the token, whichever clinician it is', async () => {
@@ -718,7 +721,7 @@ describe('updateRecord', () => {
         version: 2,
       },
     });
-    expect(result.sqlCount).toBe(4); // BEGIN, UPDATE, SELECT, COMMIT
+    expect(result.sqlCount).toBe(5); // the token's clinician (it must exist to write), BEGIN, UPDATE, SELECT, COMMIT
 
     const again = await gw.run(UPDATE_RECORD, {
       input: { id: gid.record(recordId), expectedVersion: 2, diagnosis: ' Confirmed ', treatment: null },
@@ -944,7 +947,8 @@ describe('createEvent', () => {
       { date: '2027-01-01', day: 'FRIDAY', time: '08:00:00' },
     ]);
     // BEGIN, INSERT event, one multi-row INSERT of the slots, COMMIT; then the organizer and the schedules.
-    expect(result.sqlCount).toBe(6);
+    // The clinician the token names (FORBIDDEN if unknown), then as before.
+    expect(result.sqlCount).toBe(7);
   });
 
   it('leaves the organizer null when an admin creates the event', async () => {

@@ -43,7 +43,7 @@ import {
 } from 'graphql';
 import joinMonsterModule from 'join-monster';
 import mysql from 'mysql2/promise';
-import { viewerFromAuthorization, type Viewer } from '../../src/auth/token.js';
+import { tokenRulesOf, viewerFromAuthorization, type Viewer } from '../../src/auth/token.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { DateScalar, LocalTimeScalar } from '../../src/modules/scalars.js';
@@ -371,7 +371,7 @@ async function handleGraphQL(req: http.IncomingMessage): Promise<{ status: numbe
     return { status: 400, body: { errors: [{ message: 'The request body is not valid JSON.' }] } };
   }
   if (typeof body.query !== 'string') return { status: 400, body: { errors: [{ message: 'No query was sent.' }] } };
-  const auth = await viewerFromAuthorization(req.headers.authorization, config.jwtSecret);
+  const auth = await viewerFromAuthorization(req.headers.authorization, tokenRulesOf(config));
   if (auth.viewer?.role !== 'admin') {
     return { status: 401, body: { errors: [{ message: auth.error?.message ?? 'This peer variant serves admins only.' }] } };
   }

@@ -6,7 +6,11 @@
  *
  * Example:
  *   const token = await signToken({ role: 'patient', sub: 'user-7', patientId: toGlobalId('Patient', 7) }, secret, 3600);
- *   await viewerFromAuthorization(`Bearer ${token}`, secret) // { viewer: { role: 'patient', subject: 'user-7', patientId: 7 } }
+ *   await viewerFromAuthorization(`Bearer ${token}`, tokenRulesOf(config)) // { viewer: { role: 'patient', subject: 'user-7', patientId: 7 } }
+ *
+ * A token is refused (UNAUTHENTICATED) when its signature, `exp` or claims fail, when its `exp` lies
+ * further ahead than JWT_MAX_LIFETIME_SECONDS (31 days), or when its `iat` lies more than
+ * JWT_CLOCK_SKEW_SECONDS (60 s) in the future.
  */
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { GraphQLError } from 'graphql';
@@ -21,6 +25,17 @@ export interface Viewer {
   readonly subject: string;
   /** The patient's row id, set exactly when role is 'patient'. */
   readonly patientId: number | null;
+}
+
+/**
+ * The one key of a principal: role, subject and (for patients) the patient id. Everything kept per
+ * caller (idempotency keys, rate budgets, private cache entries, read-your-writes windows) is scoped
+ * by it, so two tokens that share a `sub` but not a role or a patient never share state.
+ *
+ * Example: principalKey({ role: 'patient', subject: 'user-7', patientId: 7 }) // 'patient:user-7:7'
+ */
+export function principalKey(viewer: Viewer): string {
+  return viewer.patientId === null ? `${viewer.role}:${viewer.subject}` : `${viewer.role}:${viewer.subject}:${viewer.patientId}`;
 }
 
 export interface TokenClaims {
@@ -53,7 +68,16 @@ export function signDevelopmentToken(secret: string, ttlSeconds: number): Promis
 
 const NO_TOKEN: Authentication = { viewer: null, error: null };
 
-export async function viewerFromAuthorization(header: string | undefined, secret: string): Promise<Authentication> {
+export interface TokenRules {
+  /** JWT_SECRET. */
+  readonly secret: string;
+  /** JWT_MAX_LIFETIME_SECONDS: a token whose `exp` lies further ahead is refused. */
+  readonly maxLifetimeSeconds: number;
+  /** JWT_CLOCK_SKEW_SECONDS: how far in the future an `iat` may lie (the issuer's clock may run ahead). */
+  readonly clockSkewSeconds: number;
+}
+
+export async function viewerFromAuthorization(header: string | undefined, rules: TokenRules): Promise<Authentication> {
   if (header === undefined || header.trim() === '') return NO_TOKEN;
   const refuse = (why: string): Authentication => ({
     viewer: null,
@@ -62,10 +86,17 @@ export async function viewerFromAuthorization(header: string | undefined, secret
   const match = /^Bearer\s+([A-Za-z0-9_\-.]+)\s*$/i.exec(header);
   if (!match?.[1]) return refuse('the Authorization header must be "Bearer <token>"');
   try {
-    const { payload } = await jwtVerify(match[1], key(secret), {
+    const { payload } = await jwtVerify(match[1], key(rules.secret), {
       algorithms: ['HS256'],
       requiredClaims: ['sub', 'exp'],
     });
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof payload.exp === 'number' && payload.exp - now > rules.maxLifetimeSeconds) {
+      return refuse(`claim "exp" lies more than ${rules.maxLifetimeSeconds} s ahead (JWT_MAX_LIFETIME_SECONDS)`);
+    }
+    if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat - now > rules.clockSkewSeconds)) {
+      return refuse(`claim "iat" lies more than ${rules.clockSkewSeconds} s in the future`);
+    }
     const role = payload.role;
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
       return refuse(`claim "role" must be one of ${ROLES.join(', ')}`);
@@ -89,4 +120,9 @@ export async function viewerFromAuthorization(header: string | undefined, secret
     if (error instanceof joseErrors.JOSEAlgNotAllowed) return refuse('only HS256 tokens are accepted');
     return refuse('it is not a well-formed JWT');
   }
+}
+
+/** The token rules of a configuration. */
+export function tokenRulesOf(config: { jwtSecret: string; jwtMaxLifetimeSeconds: number; jwtClockSkewSeconds: number }): TokenRules {
+  return { secret: config.jwtSecret, maxLifetimeSeconds: config.jwtMaxLifetimeSeconds, clockSkewSeconds: config.jwtClockSkewSeconds };
 }

@@ -5,7 +5,7 @@
  *
  * The policy, in order (the first rule that holds sends the read to the primary):
  *   1. the request has written (a mutation committed): it reads its own writes;
- *   2. the caller's principal (the token's `sub`) wrote within the last
+ *   2. the caller's principal (src/auth/token.ts principalKey) wrote within the last
  *      REPLICA_READ_YOUR_WRITES_MS, on any instance sharing the Redis: the
  *      caller's next requests see their own writes although the replica lags;
  *   3. what is read will be stored in the cache (cache enabled and this
@@ -20,7 +20,7 @@
  * reads sent in one probe interval. Writes, transactions and
  * raw `execute` always go to the primary (drizzle's `withReplicas`).
  *
- * The read-your-writes window lives in Redis (`<prefix>ryw:<sub>`, PX = the
+ * The read-your-writes window lives in Redis (`<prefix>ryw:<principal>`, PX = the
  * window) so every instance honours it, and in an in-process LRU that serves
  * when Redis is off or fails. The Redis key is read at most once per request,
  * and only when replicas are configured and the cache is off (with a healthy
@@ -30,7 +30,7 @@
  * Example:
  *   const replicas = await connectReplicas(config, logger);
  *   const router = createReadRouter({ primary: database.db, replicas: replicas.map((r) => r.db), config, cache, redis });
- *   const reads = await router?.begin(viewer?.subject ?? null, cacheSession);
+ *   const reads = await router?.begin(viewer ? principalKey(viewer) : null, cacheSession);
  *   const db = reads?.db ?? database.db; // hand to the loaders
  *   // after a mutation committed (before it returns):
  *   await reads?.written();

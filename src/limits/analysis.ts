@@ -1,8 +1,8 @@
 /**
  * Static analysis of one operation before it runs: its cost under the GraphQL
  * Cost Directives specification (the rules Apollo Router's demand control
- * implements), its depth, alias and directive counts, and an estimate of the
- * SQL round trips it will take.
+ * implements), its depth, alias and directive counts, an estimate of the SQL
+ * round trips it will take, and its cache policy.
  *
  * Cost rules:
  * - An object (or interface/union) typed field costs its type's weight, 1 by
@@ -11,13 +11,26 @@
  * - A list field costs its size times (type weight + children). The size is
  *   the value of its `@listSize` slicing argument (or that argument's default;
  *   a list-valued slicing argument counts its items), else `assumedSize`.
+ *   An explicit `null` (a literal, or a variable sent as null even over a
+ *   default) is costed as the argument's default, which is the size the
+ *   resolver uses (src/relay/connection.ts pageSize): a null can never make
+ *   the estimate smaller than the answer.
  * - A connection (`@listSize(sizedFields: ["edges", "nodes"])`) costs 1 and
  *   passes its size to its sized fields.
  * - On an abstract type, each possible type's selections are costed and the
  *   most expensive one counts.
- * - `@skip`/`@include` are evaluated with the request's variables; fragments
- *   and inline fragments are expanded (a fragment cycle counts once: the
- *   validator refuses it anyway). Introspection fields cost 0.
+ * - Write volume: on a mutation field, every element of a list argument or of
+ *   a list field of an input object (`slots`, `scheduleIds`, `ids`) costs 1.
+ * - Fields are merged by response key the way execution merges them
+ *   (graphql-js collectFields): `{ ...F ...F }` runs F's fields once and is
+ *   costed once. `@skip`/`@include` are evaluated with the request's
+ *   variables. Introspection fields cost 0.
+ *
+ * Linear time: each fragment's fields are collected once per type (memoized),
+ * and each merged field is measured once per (type, size) context, so a
+ * fragment that spreads the previous one three times, 18 levels deep, costs
+ * what its 1 KB of text costs, not 3^18 walks. Round trips are counted per
+ * loading level (each 1,000-key chunk of a batch adds one at run time).
  *
  * Depth (the contract's): a root field is at depth 1 and each nested
  * selection set adds one, so `{ patient(id: 1) { records { nodes { id } } } }`
@@ -25,7 +38,8 @@
  * one level whatever it nests: clients' standard introspection query is deeper
  * than any sensible MAX_DEPTH, and what makes introspection expensive (nested
  * `fields`/`interfaces`/`possibleTypes`) is refused by graphql-js's
- * MaxIntrospectionDepthRule, which Apollo Server runs in validation.
+ * MaxIntrospectionDepthRule, which Apollo Server runs in validation. Aliases
+ * are counted with fragments expanded (each spread counts its fragment's).
  *
  * Example (the contract's OneTime event page):
  *   analyzeOperation(schema, parse('{ event(id: "x") { schedules { date selections { patient { name } } } } }'), null, {})
@@ -41,6 +55,7 @@ import {
   type GraphQLAbstractType,
   type GraphQLCompositeType,
   type GraphQLField,
+  type GraphQLInputType,
   type GraphQLNamedType,
   type GraphQLObjectType,
   type GraphQLSchema,
@@ -55,11 +70,11 @@ export interface OperationAnalysis {
   readonly depth: number;
   readonly aliases: number;
   readonly directives: number;
-  /** Estimated SQL round trips: one per loading field level, per 1,000-key chunk of its batch. */
+  /** Estimated SQL round trips: one per loading field level. */
   readonly roundTrips: number;
   /**
    * The response's cache policy from the SDL's @cacheControl hints, by Apollo's rules (see
-   * cachePolicy below); null when not cacheable. Computed here, once per operation, instead
+   * applyFieldPolicy below); null when not cacheable. Computed here, once per operation, instead
    * of by a hook on every resolved field.
    */
   readonly cachePolicy: CachePolicy | null;
@@ -96,6 +111,7 @@ const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
 const tagOf = (type: unknown) => Object.prototype.toString.call(type).slice(8, -1);
 const isListType = (type: GraphQLType) => tagOf(type) === 'GraphQLList';
 const isObjectType = (type: unknown): type is GraphQLObjectType => tagOf(type) === 'GraphQLObjectType';
+const isInputObjectType = (type: unknown) => tagOf(type) === 'GraphQLInputObjectType';
 const isAbstractType = (type: unknown): type is GraphQLCompositeType =>
   tagOf(type) === 'GraphQLInterfaceType' || tagOf(type) === 'GraphQLUnionType';
 const isCompositeType = (type: unknown): type is GraphQLCompositeType => isObjectType(type) || isAbstractType(type);
@@ -112,9 +128,6 @@ interface ListSize {
   readonly slicingArguments: readonly string[];
   readonly sizedFields: readonly string[];
 }
-
-/** Loader batches hold at most this many keys (DB_IN_CHUNK_SIZE's default). */
-const CHUNK = 1000;
 
 type Variables = Readonly<Record<string, unknown>>;
 
@@ -134,23 +147,30 @@ function weightOf(node: Parameters<typeof directiveArgument>[0]): number | null 
   return Number.isFinite(weight) ? weight : null;
 }
 
+/** The @listSize of a field definition (read once per field and schema). */
+const listSizes = new WeakMap<object, ListSize | null>();
 function listSizeOf(field: GraphQLField<unknown, unknown>): ListSize | null {
+  if (listSizes.has(field)) return listSizes.get(field)!;
   const values = directiveArgument(field.astNode, 'listSize');
-  if (!values) return null;
-  const strings = (name: string) => {
-    const value = values.get(name);
-    return value?.kind === Kind.LIST ? value.values.flatMap((item) => (item.kind === Kind.STRING ? [item.value] : [])) : [];
-  };
-  const assumed = values.get('assumedSize');
-  return {
-    assumedSize: assumed?.kind === Kind.INT ? Number(assumed.value) : null,
-    slicingArguments: strings('slicingArguments'),
-    sizedFields: strings('sizedFields'),
-  };
+  let listSize: ListSize | null = null;
+  if (values) {
+    const strings = (name: string) => {
+      const value = values.get(name);
+      return value?.kind === Kind.LIST ? value.values.flatMap((item) => (item.kind === Kind.STRING ? [item.value] : [])) : [];
+    };
+    const assumed = values.get('assumedSize');
+    listSize = {
+      assumedSize: assumed?.kind === Kind.INT ? Number(assumed.value) : null,
+      slicingArguments: strings('slicingArguments'),
+      sizedFields: strings('sizedFields'),
+    };
+  }
+  listSizes.set(field, listSize);
+  return listSize;
 }
 
-/** Whether @skip/@include leave this selection in, with the request's variables. */
-function included(node: FieldNode | { readonly directives?: FieldNode['directives'] }, variables: Variables): boolean {
+/** Whether @skip/@include leave this selection in, with the request's variables (graphql-js shouldIncludeNode). */
+function included(node: { readonly directives?: FieldNode['directives'] }, variables: Variables): boolean {
   for (const directive of node.directives ?? []) {
     const name = directive.name.value;
     if (name !== 'skip' && name !== 'include') continue;
@@ -164,6 +184,40 @@ function included(node: FieldNode | { readonly directives?: FieldNode['directive
   return true;
 }
 
+/** Elements of every list in `value` (of input type `type`), nested lists and input objects included. */
+function listElements(value: unknown, type: GraphQLInputType): number {
+  const nullable = getNullableType(type) as GraphQLInputType;
+  if (value === null || value === undefined) return 0;
+  if (isListType(nullable)) {
+    const itemType = (nullable as unknown as { ofType: GraphQLInputType }).ofType;
+    // Input coercion turns a single value into a list of one.
+    const items = Array.isArray(value) ? value : [value];
+    return items.reduce<number>((sum, item) => sum + listElements(item, itemType), items.length);
+  }
+  if (isInputObjectType(nullable) && typeof value === 'object') {
+    const fields = (nullable as unknown as { getFields(): Record<string, { type: GraphQLInputType }> }).getFields();
+    let sum = 0;
+    for (const [name, field] of Object.entries(fields)) sum += listElements((value as Record<string, unknown>)[name], field.type);
+    return sum;
+  }
+  return 0;
+}
+
+interface Measure {
+  readonly cost: number;
+  readonly roundTrips: number;
+}
+
+const ZERO: Measure = { cost: 0, roundTrips: 0 };
+
+interface Sized {
+  readonly names: readonly string[];
+  readonly size: number;
+}
+
+/** Fields by response key, each key's field nodes deduplicated (the same AST node from two spreads is one). */
+type FieldMap = Map<string, FieldNode[]>;
+
 export function analyzeOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -174,28 +228,31 @@ export function analyzeOperation(
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  // Variables with their declared defaults, as execution will see them.
+  // Variables as execution will see them: a value sent (null included) wins over the declared default.
   const variables: Record<string, unknown> = {};
   for (const definition of operation.variableDefinitions ?? []) {
     const name = definition.variable.name.value;
-    variables[name] = rawVariables[name] ?? (definition.defaultValue ? valueFromASTUntyped(definition.defaultValue) : undefined);
+    if (Object.hasOwn(rawVariables, name)) variables[name] = rawVariables[name];
+    else if (definition.defaultValue) variables[name] = valueFromASTUntyped(definition.defaultValue);
   }
+  const root = schema.getRootType(operation.operation);
+  const mutationRoot = operation.operation === 'mutation' ? root : null;
 
+  /** An argument's value: given (literal or variable, null included), else its default; undefined when neither. */
   const argumentValue = (field: FieldNode, name: string, definition: GraphQLField<unknown, unknown>): unknown => {
     const node = field.arguments?.find((argument) => argument.name.value === name)?.value;
-    if (node?.kind === Kind.VARIABLE) return variables[node.name.value] ?? definition.args.find((arg) => arg.name === name)?.defaultValue;
-    if (node) {
-      if (node.kind === Kind.INT) return Number(node.value);
-      if (node.kind === Kind.LIST) return node.values;
-      return valueFromASTUntyped(node, variables);
-    }
-    return definition.args.find((arg) => arg.name === name)?.defaultValue;
+    const fallback = () => definition.args.find((arg) => arg.name === name)?.defaultValue;
+    if (!node) return fallback();
+    if (node.kind === Kind.VARIABLE) return Object.hasOwn(variables, node.name.value) ? variables[node.name.value] : fallback();
+    return valueFromASTUntyped(node, variables);
   };
 
   const sizeOf = (field: FieldNode, definition: GraphQLField<unknown, unknown>, listSize: ListSize | null): number => {
     if (listSize) {
       for (const name of listSize.slicingArguments) {
-        const value = argumentValue(field, name, definition);
+        let value = argumentValue(field, name, definition);
+        // An explicit null gets the resolver's size for it: the argument's default.
+        if (value === null) value = definition.args.find((arg) => arg.name === name)?.defaultValue;
         if (typeof value === 'number' && Number.isFinite(value)) return Math.max(0, value);
         if (Array.isArray(value)) return value.length;
       }
@@ -206,60 +263,58 @@ export function analyzeOperation(
 
   const typeWeight = (type: GraphQLNamedType): number => weightOf(type.astNode) ?? (isCompositeType(type) ? 1 : 0);
 
-  /** Fields of `selectionSet` that apply to the object type `target`, fragments expanded (each fragment once per path). */
-  const fieldsFor = (selectionSet: SelectionSetNode, target: GraphQLObjectType, seen: ReadonlySet<string>): FieldNode[] => {
-    const fields: FieldNode[] = [];
+  const applies = (typeCondition: string | undefined, target: GraphQLObjectType): boolean => {
+    if (typeCondition === undefined) return true;
+    const condition = schema.getType(typeCondition);
+    return condition === target || (!!condition && isAbstractType(condition) && schema.isSubType(condition as GraphQLAbstractType, target));
+  };
+
+  const merge = (into: FieldMap, from: FieldMap): void => {
+    for (const [key, nodes] of from) {
+      const existing = into.get(key);
+      if (!existing) into.set(key, [...nodes]);
+      else for (const node of nodes) if (!existing.includes(node)) existing.push(node);
+    }
+  };
+
+  // collectFields with memoization: one walk per (selection set, object type), fragments included.
+  const collected = new WeakMap<SelectionSetNode, Map<string, FieldMap>>();
+  const collecting = new Set<SelectionSetNode>();
+  const collectOne = (selectionSet: SelectionSetNode, target: GraphQLObjectType): FieldMap => {
+    const byType = collected.get(selectionSet) ?? new Map<string, FieldMap>();
+    collected.set(selectionSet, byType);
+    const known = byType.get(target.name);
+    if (known) return known;
+    const fields: FieldMap = new Map();
+    // A fragment cycle (validation refuses it anyway) counts once.
+    if (collecting.has(selectionSet)) return fields;
+    collecting.add(selectionSet);
     for (const selection of selectionSet.selections) {
       if (!included(selection, variables)) continue;
       if (selection.kind === Kind.FIELD) {
-        fields.push(selection);
-        continue;
+        merge(fields, new Map([[selection.alias?.value ?? selection.name.value, [selection]]]));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (applies(selection.typeCondition?.name.value, target)) merge(fields, collectOne(selection.selectionSet, target));
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment && applies(fragment.typeCondition.name.value, target)) merge(fields, collectOne(fragment.selectionSet, target));
       }
-      const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments.get(selection.name.value) : selection;
-      if (!fragment) continue;
-      if (selection.kind === Kind.FRAGMENT_SPREAD && seen.has(selection.name.value)) continue;
-      const condition = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : target;
-      const applies =
-        condition === target || (condition && isAbstractType(condition) && schema.isSubType(condition as GraphQLAbstractType, target));
-      if (!applies) continue;
-      const inner = selection.kind === Kind.FRAGMENT_SPREAD ? new Set([...seen, selection.name.value]) : seen;
-      fields.push(...fieldsFor(fragment.selectionSet, target, inner));
     }
+    collecting.delete(selectionSet);
+    byType.set(target.name, fields);
     return fields;
   };
-
-  interface Measure {
-    cost: number;
-    roundTrips: number;
-  }
-
-  /** Cost and round trips of a selection set on `parent`, `multiplicity` parents at once, `sized` fields getting `size`. */
-  const measureSet = (
-    selectionSet: SelectionSetNode,
-    parent: GraphQLCompositeType,
-    multiplicity: number,
-    seen: ReadonlySet<string>,
-    sized: { readonly names: readonly string[]; readonly size: number } | null,
-  ): Measure => {
-    const targets: readonly GraphQLObjectType[] = isObjectType(parent) ? [parent] : schema.getPossibleTypes(parent);
-    let worst: Measure = { cost: 0, roundTrips: 0 };
-    for (const target of targets) {
-      const total: Measure = { cost: 0, roundTrips: 0 };
-      for (const field of fieldsFor(selectionSet, target, seen)) {
-        const measured = measureField(field, target, multiplicity, seen, sized);
-        total.cost += measured.cost;
-        total.roundTrips += measured.roundTrips;
-      }
-      if (total.cost > worst.cost || (total.cost === worst.cost && total.roundTrips > worst.roundTrips)) worst = total;
-    }
-    return worst;
+  const collectAll = (selectionSets: readonly SelectionSetNode[], target: GraphQLObjectType): FieldMap => {
+    if (selectionSets.length === 1) return collectOne(selectionSets[0]!, target);
+    const fields: FieldMap = new Map();
+    for (const selectionSet of selectionSets) merge(fields, collectOne(selectionSet, target));
+    return fields;
   };
 
   // The cache policy, as Apollo's cacheControl plugin would compute it field by field (defaultMaxAge 0):
   // a field takes its type's hint (composite types), then its own (or inherits its parent's maxAge);
   // a root field or a composite-typed field left without maxAge makes the response uncacheable.
   // Every possible type of an abstract field counts, so the result is never looser than Apollo's.
-  const root = schema.getRootType(operation.operation);
   let policyMaxAge: number | undefined;
   let policyScope: CachePolicy['scope'] = 'PUBLIC';
   const restrictPolicy = (maxAge: number | undefined, scope: CachePolicy['scope'] | undefined) => {
@@ -288,34 +343,60 @@ export function analyzeOperation(
     restrictPolicy(maxAge, scope);
   };
 
-  const measureField = (
-    field: FieldNode,
-    parent: GraphQLObjectType,
-    multiplicity: number,
-    seen: ReadonlySet<string>,
-    sized: { readonly names: readonly string[]; readonly size: number } | null,
-  ): Measure => {
+  // Measures of merged fields, by their field nodes, parent type and size context: each measured once.
+  const nodeIds = new Map<FieldNode, number>();
+  const idOf = (node: FieldNode) => {
+    let id = nodeIds.get(node);
+    if (id === undefined) nodeIds.set(node, (id = nodeIds.size));
+    return id;
+  };
+  const measured = new Map<string, Measure>();
+
+  /** Cost and round trips of the fields of `selectionSets` on `parent`, `sized` fields getting `size`. */
+  const measureSets = (selectionSets: readonly SelectionSetNode[], parent: GraphQLCompositeType, sized: Sized | null): Measure => {
+    const targets: readonly GraphQLObjectType[] = isObjectType(parent) ? [parent] : schema.getPossibleTypes(parent as GraphQLAbstractType);
+    let worst = ZERO;
+    for (const target of targets) {
+      let cost = 0;
+      let roundTrips = 0;
+      for (const nodes of collectAll(selectionSets, target).values()) {
+        const measure = measureField(nodes, target, sized);
+        cost += measure.cost;
+        roundTrips += measure.roundTrips;
+      }
+      if (cost > worst.cost || (cost === worst.cost && roundTrips > worst.roundTrips)) worst = { cost, roundTrips };
+    }
+    return worst;
+  };
+
+  const measureField = (nodes: readonly FieldNode[], parent: GraphQLObjectType, sized: Sized | null): Measure => {
+    const field = nodes[0]!;
     const name = field.name.value;
     if (name.startsWith('__')) {
       // Introspection at the root has no hint: not cacheable. __typename is never resolved by a resolver.
       if (name !== '__typename' && parent === root) restrictPolicy(0, undefined);
-      return { cost: 0, roundTrips: 0 };
+      return ZERO;
     }
     const definition = parent.getFields()[name];
-    if (!definition) return { cost: 0, roundTrips: 0 };
+    if (!definition) return ZERO;
+    const key = `${nodes.map(idOf).join(',')}|${parent.name}|${sized && sized.names.includes(name) ? sized.size : ''}`;
+    const known = measured.get(key);
+    if (known) return known;
+
     const named = getNamedType(definition.type);
     applyFieldPolicy(definition, named, parent === root);
     const listSize = listSizeOf(definition);
     const isList = isListType(getNullableType(definition.type));
-    const size = sized?.names.includes(name) ? sized.size : isList ? sizeOf(field, definition, listSize) : 1;
-    const argumentCost = definition.args.reduce(
-      (sum, argument) =>
-        sum + (field.arguments?.some((given) => given.name.value === argument.name) ? (weightOf(argument.astNode) ?? 0) : 0),
-      0,
-    );
+    const isSized = sized?.names.includes(name) ?? false;
+    const size = isSized ? sized!.size : isList ? sizeOf(field, definition, listSize) : 1;
+    let argumentCost = 0;
+    for (const argument of definition.args) {
+      if (!field.arguments?.some((given) => given.name.value === argument.name)) continue;
+      argumentCost += weightOf(argument.astNode) ?? 0;
+      if (parent === mutationRoot) argumentCost += listElements(argumentValue(field, argument.name, definition), argument.type);
+    }
     const own = weightOf(definition.astNode) ?? typeWeight(named);
-    const count = multiplicity * (isList || sized?.names.includes(name) ? size : 1);
-    // A field loads (one batched statement per level, per chunk) if it returns a Node, a connection or a count.
+    // A field loads (one batched statement per level) if it returns a Node, a connection or a count.
     const loads =
       !parent.name.endsWith('Connection') && !parent.name.endsWith('Edge')
         ? (isObjectType(named) && named.getInterfaces().some((iface) => iface.name === 'Node')) ||
@@ -323,14 +404,19 @@ export function analyzeOperation(
           (isAbstractType(named) && named.name === 'Node') ||
           /Count$/.test(name)
         : name === 'totalCount';
-    const roundTrips = loads ? Math.max(1, Math.ceil(multiplicity / CHUNK)) : 0;
-    if (!field.selectionSet || !isCompositeType(named)) {
-      return { cost: (isList ? size : 1) * own + argumentCost, roundTrips };
+    const roundTrips = loads ? 1 : 0;
+    const factor = isList || isSized ? size : 1;
+    const selectionSets = nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+    let result: Measure;
+    if (selectionSets.length === 0 || !isCompositeType(named)) {
+      result = { cost: factor * own + argumentCost, roundTrips };
+    } else {
+      const connection = listSize && listSize.sizedFields.length > 0 ? { names: listSize.sizedFields, size: sizeOf(field, definition, listSize) } : null;
+      const children = measureSets(selectionSets, named, connection);
+      result = { cost: factor * (own + children.cost) + argumentCost, roundTrips: roundTrips + children.roundTrips };
     }
-    const connection = listSize && listSize.sizedFields.length > 0 ? { names: listSize.sizedFields, size: sizeOf(field, definition, listSize) } : null;
-    const children = measureSet(field.selectionSet, named, connection ? multiplicity : count, seen, connection);
-    const factor = isList || sized?.names.includes(name) ? size : 1;
-    return { cost: factor * (own + children.cost) + argumentCost, roundTrips: roundTrips + children.roundTrips };
+    measured.set(key, result);
+    return result;
   };
 
   /** Depth and aliases with fragments expanded (memoized per fragment, so nesting cannot blow up). */
@@ -380,7 +466,7 @@ export function analyzeOperation(
   const shape = shapeOf(operation.selectionSet, new Set());
   // A root field is at depth 1 even when it is a leaf.
   const depth = operation.selectionSet.selections.length > 0 ? Math.max(1, shape.depth) : 0;
-  const measured = root ? measureSet(operation.selectionSet, root, 1, new Set(), null) : { cost: 0, roundTrips: 0 };
+  const total = root ? measureSets([operation.selectionSet], root, null) : ZERO;
   const cachePolicy = policyMaxAge === undefined || policyMaxAge === 0 ? null : { maxAge: policyMaxAge, scope: policyScope };
-  return { cost: measured.cost, depth, aliases: shape.aliases, directives, roundTrips: measured.roundTrips, cachePolicy };
+  return { cost: total.cost, depth, aliases: shape.aliases, directives, roundTrips: total.roundTrips, cachePolicy };
 }

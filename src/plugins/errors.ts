@@ -8,6 +8,10 @@
  * Invalid literal scalars in a document (`bornAfter: "yesterday"`) are
  * reported as BAD_USER_INPUT, like invalid variables.
  *
+ * In production (`createErrorFormatter({ hideSuggestions: true })`) messages
+ * carry no "Did you mean …?" suggestions: they would list schema names to a
+ * client that only runs trusted documents.
+ *
  * Options: `logger` (required). No defaults to tune: masking is always on,
  * in development too, because error text can carry SQL or row data.
  */
@@ -34,7 +38,23 @@ function isExpected(code: unknown): boolean {
   return (isGatewayErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR') || APOLLO_REQUEST_CODES.has(String(code));
 }
 
-export function formatError(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
+/** graphql-js appends these to validation and coercion messages: ` Did you mean "name"?`, ` Did you mean the enum value "ACTIVE"?`. */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/**
+ * Apollo's `formatError`. With `hideSuggestions` (production), no message names schema elements the
+ * client did not (graphql-js' "Did you mean …?" suggestions), whatever stage produced it.
+ */
+export function createErrorFormatter({ hideSuggestions }: { hideSuggestions: boolean }) {
+  return (formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError => {
+    const result = formatError(formatted, error);
+    if (!hideSuggestions) return result;
+    const message = result.message.replace(SUGGESTION, '');
+    return message === result.message ? result : { ...result, message };
+  };
+}
+
+function formatError(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (!isExpected(code) && isUnavailable(unwrapResolverError(error))) {
     return {

@@ -13,8 +13,11 @@
  * - When the first attempt ends in SERVICE_UNAVAILABLE or INTERNAL_SERVER_ERROR
  *   the key is released, so a retry runs again.
  *
- * Keys are scoped to the token's role and subject, so two callers never see
- * each other's responses. Queries ignore the header.
+ * Keys are scoped to the whole principal (role, subject and, for patients,
+ * the patient id: src/auth/token.ts principalKey), so two callers never see
+ * each other's responses. Requests are compared by the one request
+ * fingerprint (src/http/fingerprint.ts): the same variables with their keys
+ * in another order are the same request. Queries ignore the header.
  *
  * Options: `store` (createRedisIdempotencyStore / createMySqlIdempotencyStore),
  * `ttlSeconds` (IDEMPOTENCY_TTL_SECONDS, default 24 h).
@@ -22,9 +25,11 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import type { FormattedExecutionResult } from 'graphql';
+import { principalKey } from '../auth/token.js';
 import type { GatewayContext } from '../context.js';
 import type { Db } from '../db/client.js';
 import { gatewayError } from '../errors.js';
+import { requestFingerprint } from '../http/fingerprint.js';
 import { idempotencyRepository } from '../modules/idempotency/repository.js';
 import type { Redis } from '../redis/client.js';
 
@@ -103,14 +108,8 @@ export function useIdempotency(options: { store: IdempotencyStore; ttlSeconds: n
               header: 'Idempotency-Key',
             });
           }
-          const scope = `${contextValue.viewer.role}:${contextValue.viewer.subject}`;
-          const fingerprint = createHash('sha256')
-            .update(queryHash ?? '')
-            .update('\n')
-            .update(request.operationName ?? '')
-            .update('\n')
-            .update(JSON.stringify(request.variables ?? {}))
-            .digest('hex');
+          const scope = principalKey(contextValue.viewer);
+          const fingerprint = requestFingerprint({ documentHash: queryHash, operationName: request.operationName, variables: request.variables });
           const result = await store.claim(scope, key, fingerprint, ttlSeconds).catch(() => {
             // Without the key store a retry could write twice: refuse rather than run unguarded.
             throw gatewayError('SERVICE_UNAVAILABLE', 'Idempotency keys cannot be checked right now; retry later.');

@@ -20,10 +20,12 @@
  * maxAliases 15, maxTokens 2000, maxDirectives 50, maxDocumentBytes 100 KB.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
+import { LRUCache } from 'lru-cache';
 import { Lexer, Source, TokenKind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Config } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { gatewayError, type ErrorCode } from '../errors.js';
+import { requestFingerprint } from '../http/fingerprint.js';
 import { analyzeOperation, type OperationAnalysis } from '../limits/analysis.js';
 import type { Logger } from '../logger.js';
 
@@ -34,6 +36,8 @@ export type OperationLimits = Pick<
 >;
 
 export interface OperationLimitsOptions extends OperationLimits {
+  /** Analyses kept for repeated requests (ANALYSIS_CACHE_MAX_ENTRIES). */
+  readonly analysisCacheMaxEntries: number;
   readonly exposeCost: boolean;
   readonly logger: Logger;
   readonly onAccepted?: (context: GatewayContext, cost: number) => Promise<void>;
@@ -58,23 +62,23 @@ function refuse(code: ErrorCode, what: string, limit: number, value: number): ne
   throw gatewayError(code, `The operation's ${what} is ${value}, over the limit of ${limit}.`, { limit, value });
 }
 
-/** Analyses kept per parsed document (Apollo reuses one DocumentNode per query hash), by operation and variables. */
-const MEMOIZED_PER_DOCUMENT = 32;
-
 export function useOperationLimits(options: OperationLimitsOptions): ApolloServerPlugin<GatewayContext> {
   let schema: GraphQLSchema;
-  const memo = new WeakMap<DocumentNode, Map<string, OperationAnalysis>>();
-  // The analysis depends only on the document, the operation and the variables: a repeated request (a cache hit
-  // especially) need not walk the document again.
-  const analyze = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
-    const key = `${operation.name?.value ?? ''}\n${JSON.stringify(variables)}`;
-    let perDocument = memo.get(document);
-    if (!perDocument) memo.set(document, (perDocument = new Map()));
-    let analysis = perDocument.get(key);
+  // The analysis depends only on the document, the operation and the variables it declares: a repeated request
+  // (a cache hit especially) need not walk the document again. Keyed by the request fingerprint of the declared
+  // variables only (a fixed-size digest), so neither undeclared nor large variables are kept.
+  const memo = new LRUCache<string, OperationAnalysis>({ max: options.analysisCacheMaxEntries });
+  const analyze = (queryHash: string | undefined, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
+    const declared: Record<string, unknown> = {};
+    for (const definition of operation.variableDefinitions ?? []) {
+      const name = definition.variable.name.value;
+      if (Object.hasOwn(variables, name)) declared[name] = variables[name];
+    }
+    const key = requestFingerprint({ documentHash: queryHash, operationName: operation.name?.value ?? '', variables: declared });
+    let analysis = queryHash === undefined ? undefined : memo.get(key);
     if (!analysis) {
-      analysis = analyzeOperation(schema, document, operation, variables);
-      if (perDocument.size >= MEMOIZED_PER_DOCUMENT) perDocument.delete(perDocument.keys().next().value!);
-      perDocument.set(key, analysis);
+      analysis = analyzeOperation(schema, document, operation, declared);
+      if (queryHash !== undefined) memo.set(key, analysis);
     }
     return analysis;
   };
@@ -85,11 +89,11 @@ export function useOperationLimits(options: OperationLimitsOptions): ApolloServe
     async requestDidStart() {
       let analysis: OperationAnalysis | null = null;
       return {
-        async didResolveOperation({ source, document, operation, request, contextValue, operationName, overallCachePolicy }) {
+        async didResolveOperation({ source, queryHash, document, operation, request, contextValue, operationName, overallCachePolicy }) {
           if (!operation) return; // Apollo answers that itself
           const bytes = Buffer.byteLength(source, 'utf8');
           if (bytes > options.maxDocumentBytes) refuse('DOCUMENT_TOO_LARGE', 'document size in bytes', options.maxDocumentBytes, bytes);
-          const measured = analyze(document, operation, request.variables ?? {});
+          const measured = analyze(queryHash, document, operation, request.variables ?? {});
           analysis = measured;
           // The walk that costs the operation also yields its cache policy (SDL @cacheControl), which the
           // response cache and HTTP caching read; Apollo's per-field cacheControl hook is off (src/server.ts).

@@ -1,6 +1,7 @@
 /**
- * The per-principal rate budget: the estimated cost of every accepted
- * operation is drawn from a token bucket per token subject holding
+ * The rate budget: the estimated cost of every accepted operation is drawn
+ * from a token bucket per payer (the context's `payer`: the principal of a
+ * valid token, or the client's address for requests without one), holding
  * RATE_LIMIT_COST_PER_MINUTE units and refilling continuously at that rate
  * (0 turns the budget off). An operation the bucket cannot pay is
  * RATE_LIMITED (HTTP 429) with `extensions.retryAfterSeconds` and a
@@ -9,16 +10,16 @@
  * Buckets live in Redis (one Lua script: refill, draw, expire, atomically,
  * on Redis' clock) so every instance shares them; in process when Redis is
  * off, and for the moment Redis fails (the budget fails open to the local
- * bucket rather than refusing traffic). Calls without a token are not
- * charged: they are refused field by field anyway.
+ * bucket rather than refusing traffic). Calls without a token pay from their
+ * address's bucket: their fields fail UNAUTHENTICATED, but the work to
+ * parse, validate and cost them is spent all the same.
  *
  * Example:
  *   const budget = createRateBudget({ redis, keyPrefix: 'gw:', costPerMinute: 500_000 });
- *   useOperationLimits({ ..., onAccepted: (context, cost) => budget.charge(context.viewer, cost) });
+ *   useOperationLimits({ ..., onAccepted: (context, cost) => budget.charge(context.payer, cost) });
  */
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { Viewer } from '../auth/token.js';
 import { gatewayError } from '../errors.js';
 
 const WINDOW_MS = 60_000;
@@ -56,8 +57,8 @@ export interface RateBudgetOptions {
 }
 
 export interface RateBudget {
-  /** Draws `cost` from the viewer's bucket, or throws RATE_LIMITED. */
-  charge(viewer: Viewer | null, cost: number): Promise<void>;
+  /** Draws `cost` from the payer's bucket, or throws RATE_LIMITED. */
+  charge(payer: string, cost: number): Promise<void>;
 }
 
 export function createRateBudget({ redis, keyPrefix, costPerMinute }: RateBudgetOptions): RateBudget {
@@ -76,9 +77,9 @@ export function createRateBudget({ redis, keyPrefix, costPerMinute }: RateBudget
   };
 
   return {
-    async charge(viewer, cost) {
-      if (costPerMinute === 0 || viewer === null || cost <= 0) return;
-      const key = `${keyPrefix}rate:${viewer.role}:${viewer.subject}`;
+    async charge(payer, cost) {
+      if (costPerMinute === 0 || cost <= 0) return;
+      const key = `${keyPrefix}rate:${payer}`;
       let outcome: [number, number];
       try {
         outcome = scripted?.status === 'ready' ? await scripted.rateBudgetDraw(key, costPerMinute, cost) : drawLocally(key, cost);

@@ -28,7 +28,9 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { FormattedExecutionResult } from 'graphql';
+import { principalKey } from '../auth/token.js';
 import type { Cache } from '../cache/cache.js';
+import { requestFingerprint } from '../http/fingerprint.js';
 import type { GatewayContext } from '../context.js';
 
 export interface ResponseCacheOptions {
@@ -83,15 +85,6 @@ function setHttpCaching(headers: HeaderMap, policy: { maxAge: number; scope?: 'P
   headers.set('vary', [...vary].join(', '));
 }
 
-/** JSON with object keys sorted, so equal variables give equal cache keys. */
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
-}
-
 export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: ResponseCacheOptions): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
@@ -101,15 +94,12 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
       return {
         async responseForOperation({ operation, queryHash, request, contextValue, overallCachePolicy }) {
           const { viewer, cacheSession } = contextValue;
-          if (!cache.enabled || operation.operation !== 'query' || viewer === null) return null;
-          const identity = createHash('sha256')
-            .update(`${queryHash}\n${request.operationName ?? ''}\n${stableJson(request.variables ?? {})}`)
-            .digest('base64url');
+          // No operation: Apollo answers OPERATION_RESOLUTION_FAILURE after this hook.
+          if (!cache.enabled || operation?.operation !== 'query' || viewer === null) return null;
+          const identity = requestFingerprint({ documentHash: queryHash, operationName: request.operationName, variables: request.variables });
           keys = {
             PUBLIC: `response:${identity}:public`,
-            PRIVATE: `response:${identity}:${createHash('sha256')
-              .update(`${viewer.role}\n${viewer.subject}\n${viewer.patientId ?? ''}`)
-              .digest('base64url')}`,
+            PRIVATE: `response:${identity}:${createHash('sha256').update(principalKey(viewer)).digest('base64url')}`,
           };
           const [shared, own] = await cache.read(cacheSession, [keys.PUBLIC, keys.PRIVATE]);
           fence = cacheSession.degraded ? null : cacheSession.sequence;

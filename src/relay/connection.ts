@@ -5,10 +5,11 @@
  * SDL (edges, nodes, pageInfo, totalCount) for any row type.
  *
  * Example:
- *   const first = checkFirst(args.first, config.maxPageSize);    // BAD_USER_INPUT outside 0..100
+ *   const first = checkFirst(args.first, config.maxPageSize, info); // BAD_USER_INPUT outside 0..100; null: the SDL default
  *   const rows = await repository.page({ limit: first + 1, after });
  *   return toConnection(rows, { first, after: args.after, cursorOf, totalCount: () => loader.load(key) });
  */
+import type { GraphQLResolveInfo } from 'graphql';
 import { gatewayError } from '../errors.js';
 
 export interface Edge<Row> {
@@ -25,9 +26,28 @@ export interface Connection<Row> {
   readonly totalCount: () => Promise<number>;
 }
 
-/** Checks a connection's `first` argument (0..max) and returns it. */
-export function checkFirst(first: number | null | undefined, max: number, fallback: number): number {
-  const value = first ?? fallback;
+const defaults = new WeakMap<object, number>();
+
+/**
+ * The `first` default the SDL declares on the field being resolved (`records(first: Int = 10)`). A `first`
+ * sent as null gets it too, the size the cost analysis (src/limits/analysis.ts) charges for a null: one
+ * source, the SDL, for both.
+ */
+function declaredFirst(info: Pick<GraphQLResolveInfo, 'parentType' | 'fieldName'>): number {
+  const field = info.parentType.getFields()[info.fieldName];
+  if (!field) throw new Error(`${info.parentType.name}.${info.fieldName} is not in the schema.`);
+  let value = defaults.get(field);
+  if (value === undefined) {
+    const declared = field.args.find((argument) => argument.name === 'first')?.defaultValue;
+    if (typeof declared !== 'number') throw new Error(`${info.parentType.name}.${info.fieldName} declares no default for "first".`);
+    defaults.set(field, (value = declared));
+  }
+  return value;
+}
+
+/** Checks a connection's `first` argument (0..max; absent or null: the SDL's default) and returns it. */
+export function checkFirst(first: number | null | undefined, max: number, info: Pick<GraphQLResolveInfo, 'parentType' | 'fieldName'>): number {
+  const value = first ?? declaredFirst(info);
   if (!Number.isInteger(value) || value < 0 || value > max) {
     throw gatewayError('BAD_USER_INPUT', `Argument "first" must be between 0 and ${max}, got ${String(first)}.`, {
       argument: 'first',

@@ -25,6 +25,7 @@
 import { randomBytes } from 'node:crypto';
 import { HeaderMap } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
+import type { DestinationStream } from 'pino';
 import { signToken, type TokenClaims } from '../auth/token.js';
 import type { CacheHooks } from '../cache/cache.js';
 import { loadConfig, type Config } from '../config.js';
@@ -101,6 +102,8 @@ export interface TestGatewayOptions {
   readonly cache?: boolean;
   /** Test-only hooks into the cache's load path (e.g. pause a reader after its MySQL read). */
   readonly cacheHooks?: CacheHooks;
+  /** Where the gateway's log lines go (default stdout), e.g. to assert what is and is not logged. */
+  readonly logDestination?: DestinationStream;
   /**
    * Another instance of the same deployment: this gateway uses that one's
    * database and Redis key prefix (as a second process would) instead of its
@@ -139,7 +142,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     DATABASE_URL: databaseUrl,
     PORT: '0',
   });
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, options.logDestination);
   const database = await connectDatabase(databaseUrl, poolOptionsOf(config));
   if (!owner) await migrateDatabase(database);
   const redis = await connectRedis(config, logger);

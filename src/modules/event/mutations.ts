@@ -3,7 +3,7 @@
  * insert, and delete an event with its schedules and selections.
  */
 import type { Resolvers, SlotInput } from '../../__generated__/resolvers-types.js';
-import { clinicianIdOf, requireViewer, requireWriteAccess } from '../../auth/policy.js';
+import { authorizeWrite, clinicianIdOf } from '../../auth/policy.js';
 import { cacheTags } from '../../cache/tags.js';
 import type { GatewayContext } from '../../context.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -44,8 +44,7 @@ export function toSlots(inputs: readonly SlotInput[]): NewSlot[] {
 export const eventMutations: Resolvers<GatewayContext> = {
   Mutation: {
     createEvent: async (_root, { input }, context) => {
-      const viewer = requireViewer(context);
-      requireWriteAccess(viewer, 'create', 'events');
+      const viewer = await authorizeWrite(context, 'create', 'events');
       const values = {
         title: requiredText(input.title, 'input.title', LIMITS.title),
         description: optionalText(input.description, 'input.description', LIMITS.longText) ?? null,
@@ -60,7 +59,7 @@ export const eventMutations: Resolvers<GatewayContext> = {
     },
 
     deleteEvent: async (_root, { id }, context) => {
-      requireWriteAccess(requireViewer(context), 'delete', 'events');
+      await authorizeWrite(context, 'delete', 'events');
       const eventId = expectGlobalId(id, 'Event');
       const removed = await inTransaction(context.db, async (tx) => {
         const children = await eventRepository(tx).deleteWithChildren(eventId);

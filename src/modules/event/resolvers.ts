@@ -27,9 +27,9 @@ export const eventResolvers: Resolvers<GatewayContext> = {
       requireViewer(context);
       return context.loaders.event.byId.load(expectGlobalId(id, 'Event'));
     },
-    events: async (_root, { first, after }, context) => {
+    events: async (_root, { first, after }, context, info) => {
       requireViewer(context);
-      const size = checkFirst(first, context.config.maxPageSize, 20);
+      const size = checkFirst(first, context.config.maxPageSize, info);
       const position = after != null ? toCreatedAtPosition(context.cursors.decode(after, EVENTS_CONNECTION)) : null;
       const rows = await context.loaders.event.page.load({ after: position, limit: size + 1 });
       return toConnection(rows, {
@@ -45,9 +45,9 @@ export const eventResolvers: Resolvers<GatewayContext> = {
     organizer: (row, _args, context) =>
       row.organizerId == null ? null : context.loaders.clinician.byId.load(row.organizerId),
     schedules: (row, { date }, context) => context.loaders.schedule.byEvent.load({ eventId: row.id, date: date ?? null }),
-    participants: async (row, { first, after }, context) => {
+    participants: async (row, { first, after }, context, info) => {
       const viewer = requireViewer(context);
-      const size = checkFirst(first, context.config.maxPageSize, 20);
+      const size = checkFirst(first, context.config.maxPageSize, info);
       const connection = participantsConnectionName(row.id);
       const afterPatientId = after != null ? toPatientIdPosition(context.cursors.decode(after, connection)) : null;
       // A patient sees only themselves among the participants.

@@ -3,7 +3,7 @@
  * all their records and selections in a bounded number of statements.
  */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
-import { requireViewer, requireWriteAccess } from '../../auth/policy.js';
+import { authorizeWrite } from '../../auth/policy.js';
 import { cacheTags } from '../../cache/tags.js';
 import type { GatewayContext } from '../../context.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -16,7 +16,7 @@ import { patientRepository, type PatientChanges } from './repository.js';
 export const patientMutations: Resolvers<GatewayContext> = {
   Mutation: {
     createPatient: async (_root, { input }, context) => {
-      requireWriteAccess(requireViewer(context), 'create', 'patients');
+      await authorizeWrite(context, 'create', 'patients');
       const values = {
         name: requiredText(input.name, 'input.name', LIMITS.name),
         email: email(input.email, 'input.email') ?? null,
@@ -30,7 +30,7 @@ export const patientMutations: Resolvers<GatewayContext> = {
     },
 
     updatePatient: async (_root, { input }, context) => {
-      requireWriteAccess(requireViewer(context), 'update', 'patients');
+      await authorizeWrite(context, 'update', 'patients');
       const id = expectGlobalId(input.id, 'Patient', 'input.id');
       const expectedVersion = version(input.expectedVersion, 'input.expectedVersion');
       const changes: PatientChanges = {};
@@ -52,7 +52,7 @@ export const patientMutations: Resolvers<GatewayContext> = {
     },
 
     deletePatient: async (_root, { id }, context) => {
-      requireWriteAccess(requireViewer(context), 'delete', 'patients');
+      await authorizeWrite(context, 'delete', 'patients');
       const patientId = expectGlobalId(id, 'Patient');
       const removed = await inTransaction(context.db, async (tx) => {
         const children = await patientRepository(tx).deleteWithChildren(patientId);

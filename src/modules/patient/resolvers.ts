@@ -28,9 +28,9 @@ export const patientResolvers: Resolvers<GatewayContext> = {
       const row = await context.loaders.patient.byId.load(expectGlobalId(id, 'Patient'));
       return readable(viewer, 'Patient', row);
     },
-    patients: async (_root, { first, after, filter }, context) => {
+    patients: async (_root, { first, after, filter }, context, info) => {
       const viewer = requireViewer(context);
-      const size = checkFirst(first, context.config.maxPageSize, 20);
+      const size = checkFirst(first, context.config.maxPageSize, info);
       const base = listFilter(filter);
       const connection = `patients|${JSON.stringify(base)}`;
       const position = after != null ? toCreatedAtPosition(context.cursors.decode(after, connection)) : null;
@@ -47,8 +47,8 @@ export const patientResolvers: Resolvers<GatewayContext> = {
   },
   Patient: {
     id: (row) => toGlobalId('Patient', row.id),
-    records: async (row, { first, after, status }, context) => {
-      const size = checkFirst(first, context.config.maxPageSize, 10);
+    records: async (row, { first, after, status }, context, info) => {
+      const size = checkFirst(first, context.config.maxPageSize, info);
       const connection = recordsConnectionName(row.id, status);
       const position = after != null ? toCreatedAtPosition(context.cursors.decode(after, connection)) : null;
       const rows = await context.loaders.record.pageByPatient.load({

@@ -3,7 +3,7 @@
  * under optimistic locking, and delete up to 1000 in one statement.
  */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
-import { clinicianIdOf, requireViewer, requireWriteAccess } from '../../auth/policy.js';
+import { authorizeWrite, clinicianIdOf } from '../../auth/policy.js';
 import { cacheTags } from '../../cache/tags.js';
 import type { GatewayContext } from '../../context.js';
 import { driverError, inTransaction } from '../../db/transaction.js';
@@ -24,8 +24,7 @@ function missingParent(error: unknown, constraint: string): boolean {
 export const recordMutations: Resolvers<GatewayContext> = {
   Mutation: {
     createRecord: async (_root, { input }, context) => {
-      const viewer = requireViewer(context);
-      requireWriteAccess(viewer, 'create', 'records');
+      const viewer = await authorizeWrite(context, 'create', 'records');
       const values = {
         patientId: expectGlobalId(input.patientId, 'Patient', 'input.patientId'),
         authorId: clinicianIdOf(viewer),
@@ -53,7 +52,7 @@ export const recordMutations: Resolvers<GatewayContext> = {
     },
 
     updateRecord: async (_root, { input }, context) => {
-      requireWriteAccess(requireViewer(context), 'update', 'records');
+      await authorizeWrite(context, 'update', 'records');
       const id = expectGlobalId(input.id, 'MedicalRecord', 'input.id');
       const expectedVersion = version(input.expectedVersion, 'input.expectedVersion');
       const changes: RecordChanges = {};
@@ -77,7 +76,7 @@ export const recordMutations: Resolvers<GatewayContext> = {
     },
 
     deleteRecords: async (_root, { ids }, context) => {
-      requireWriteAccess(requireViewer(context), 'delete', 'records');
+      await authorizeWrite(context, 'delete', 'records');
       boundedList(ids, 'ids', MAX_DELETE_RECORDS);
       const recordIds = [...new Set(ids.map((id, index) => expectGlobalId(id, 'MedicalRecord', `ids[${index}]`)))];
       if (recordIds.length === 0) return [];
