@@ -54,10 +54,16 @@ export function gatewayError(
   });
 }
 
+/** The media types a GraphQL response may be sent as, in Apollo's order of preference for `*\/*`. */
+const RESPONSE_MEDIA_TYPES = ['application/json', 'application/graphql-response+json'];
+
 /**
  * Answers a request with one error, outside GraphQL execution, in the shape
  * Apollo uses: `{ errors: [{ message, extensions: { code, ...extensions } }] }`.
  * The status is the code's unless `status` says otherwise (e.g. 415 for BAD_REQUEST).
+ * The content type is negotiated from `Accept` as Apollo does: a client that
+ * prefers `application/graphql-response+json` (Apollo Client 4) gets it, and
+ * so reads a 4xx as GraphQL errors rather than a transport failure.
  *
  * Example:
  *   sendError(res, 'PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
@@ -68,8 +74,10 @@ export function sendError(
   message: string,
   { extensions = {}, status, headers = {} }: { extensions?: Record<string, unknown>; status?: number; headers?: Record<string, string> } = {},
 ): void {
+  const mediaType = res.req.accepts(RESPONSE_MEDIA_TYPES) || RESPONSE_MEDIA_TYPES[0]!;
   res
     .status(status ?? HTTP_STATUS_BY_CODE[code])
     .set(headers)
-    .json({ errors: [{ message, extensions: { ...extensions, code } }] });
+    .type(`${mediaType}; charset=utf-8`)
+    .send(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
 }

@@ -44,11 +44,11 @@ function isDatabaseError(error: ErrorLike): boolean {
 
 const shapeOf = (sql: string) => (sql.length > MAX_STATEMENT_CHARS ? `${sql.slice(0, MAX_STATEMENT_CHARS)}…` : sql);
 
-/** The stack without its first line (which repeats the message). */
+/** The stack's call frames only: the lines before them repeat the message, which may span lines (drizzle's has the params on its second). */
 function framesOf(stack: unknown): string | undefined {
   if (typeof stack !== 'string') return undefined;
-  const newline = stack.indexOf('\n');
-  return newline < 0 ? undefined : stack.slice(newline + 1);
+  const frames = stack.split('\n').filter((line) => /^\s+at /.test(line));
+  return frames.length > 0 ? frames.join('\n') : undefined;
 }
 
 /** pino's `err` serializer: see the module comment. */

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -102,6 +103,28 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     },
     app,
   );
+  // Requests Node refuses before any handler (headers over 16 KB, a malformed request line, a body or headers
+  // slower than REQUEST_BODY_TIMEOUT_MS) get a JSON error with a code, like every other refusal, not an empty body.
+  httpServer.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const message =
+      status === 431
+        ? 'The request headers (the URL included) are too large; send long variables in a POST body.'
+        : status === 408
+          ? `The request's headers and body did not arrive within ${config.requestBodyTimeoutMs} ms.`
+          : 'The request is not valid HTTP.';
+    const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      // A trickling client keeps its side open: the connection is closed once the answer is out.
+      () => socket.destroy(),
+    );
+  });
   let shuttingDown = false;
   let stopped: Promise<void> | undefined;
   // Executions still running, including those whose client has gone: the pool closes after the last one.

@@ -362,30 +362,30 @@ describe('deeply nested and oversized variables', () => {
 
   it.each<{ name: string; query: string; variables: () => Record<string, unknown>; message: RegExp }>([
     {
-      name: 'deleteRecords with 10,000 ids',
+      name: 'deleteRecords with 1,001 ids',
       query: 'mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }',
-      variables: () => ({ ids: Array.from({ length: 10_000 }, () => gid.record(recordRowId)) }),
-      message: /"ids" must hold 0\.\.1000 items, got 10000/,
+      variables: () => ({ ids: Array.from({ length: 1001 }, () => gid.record(recordRowId)) }),
+      message: /"ids" must hold 0\.\.1000 items, got 1001/,
     },
     {
-      name: 'setSelections with 10,000 schedule ids',
+      name: 'setSelections with 1,001 schedule ids',
       query: 'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
       variables: () => ({
         input: {
           eventId: gid.event(eventRowId),
           patientId: gid.patient(patientRowId),
-          scheduleIds: Array.from({ length: 10_000 }, (_, index) => gid.schedule(scheduleRowIds[index % 2]!)),
+          scheduleIds: Array.from({ length: 1001 }, (_, index) => gid.schedule(scheduleRowIds[index % 2]!)),
         },
       }),
-      message: /"input\.scheduleIds" must hold 0\.\.1000 items, got 10000/,
+      message: /"input\.scheduleIds" must hold 0\.\.1000 items, got 1001/,
     },
     {
-      name: 'createEvent with 10,000 slots',
+      name: 'createEvent with 1,001 slots',
       query: 'mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }',
       variables: () => ({
-        input: { title: 'Too many', slots: Array.from({ length: 10_000 }, () => ({ date: '2026-12-07', time: '09:00' })) },
+        input: { title: 'Too many', slots: Array.from({ length: 1001 }, () => ({ date: '2026-12-07', time: '09:00' })) },
       }),
-      message: /"input\.slots" must hold 1\.\.1000 items, got 10000/,
+      message: /"input\.slots" must hold 1\.\.1000 items, got 1001/,
     },
     {
       name: 'a 900,000-character name',
@@ -418,6 +418,43 @@ describe('deeply nested and oversized variables', () => {
     const answer = await post({ query, variables: variables() });
     expectRefusal(answer, 200, 'BAD_USER_INPUT', { message, sql: '0' });
     expect(answer.json.data).toBeNull();
+    expect(await rowCounts()).toEqual(before);
+    await expectHealthy();
+  });
+
+  it.each<{ name: string; query: string; variables: () => Record<string, unknown>; cost: number }>([
+    {
+      name: 'deleteRecords with 10,000 ids',
+      query: 'mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }',
+      variables: () => ({ ids: Array.from({ length: 10_000 }, () => gid.record(recordRowId)) }),
+      cost: 10_000,
+    },
+    {
+      name: 'setSelections with 10,000 schedule ids',
+      query: 'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
+      variables: () => ({
+        input: {
+          eventId: gid.event(eventRowId),
+          patientId: gid.patient(patientRowId),
+          scheduleIds: Array.from({ length: 10_000 }, (_, index) => gid.schedule(scheduleRowIds[index % 2]!)),
+        },
+      }),
+      // 1,000 assumed selections returned + 10,000 ids written.
+      cost: 11_000,
+    },
+    {
+      name: 'createEvent with 10,000 slots',
+      query: 'mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }',
+      variables: () => ({
+        input: { title: 'Too many', slots: Array.from({ length: 10_000 }, () => ({ date: '2026-12-07', time: '09:00' })) },
+      }),
+      cost: 10_001,
+    },
+  ])('refuses $name by its write volume: COST_LIMIT_EXCEEDED (400), no SQL and no write', async ({ query, variables, cost }) => {
+    const before = await rowCounts();
+    const answer = await post({ query, variables: variables() });
+    expectRefusal(answer, 400, 'COST_LIMIT_EXCEEDED', { sql: '0' });
+    expect(answer.json.errors?.[0]?.extensions).toMatchObject({ limit: 5000, value: cost });
     expect(await rowCounts()).toEqual(before);
     await expectHealthy();
   });

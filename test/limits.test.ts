@@ -217,6 +217,38 @@ describe('cost estimation', () => {
     ['__typename', '{ __typename viewer { __typename } }', {}, 1],
     // first: 0: 1 + 0 × 1 = 1
     ['first 0', '{ patients(first: 0) { nodes { id } } }', {}, 1],
+    // An explicit null gets the size the resolver uses for it, the SDL default: 1 + 20 × (1 + (1 + 10 × 1)) = 241.
+    ['null first literal', '{ patients(first: null) { nodes { records(first: null) { nodes { id } } } } }', {}, 241],
+    // A variable sent as null replaces its own default (2) and gets the field's: 1 + 20 × 1 = 21.
+    ['null variable over its default', 'query ($n: Int = 2) { patients(first: $n) { nodes { id } } }', { n: null }, 21],
+    // A variable left out takes its default: 1 + 2 × 1 = 3.
+    ['absent variable, its default', 'query ($n: Int = 2) { patients(first: $n) { nodes { id } } }', {}, 3],
+    // Fields merged by response key run once and cost once: 1 + 3 × 1.
+    ['the same field twice', '{ patients(first: 3) { nodes { id } } patients(first: 3) { nodes { name } } }', {}, 4],
+    ['a fragment spread twice', 'query { patients(first: 3) { ...P ...P } } fragment P on PatientConnection { nodes { id } }', {}, 4],
+    // Write volume: event 1 + 3 slots.
+    [
+      'list input field of a mutation',
+      'mutation { createEvent(input: { title: "t", slots: [{ date: "2026-01-01", time: "09:00" }, { date: "2026-01-01", time: "10:00" }, { date: "2026-01-02", time: "09:00" }] }) { id } }',
+      {},
+      4,
+    ],
+    // From variables: 1,000 slots + the event 1.
+    [
+      'list input field from a variable',
+      'mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }',
+      { input: { title: 't', slots: Array.from({ length: 1000 }, (_, i) => ({ date: '2026-01-01', time: `${i}` })) } },
+      1001,
+    ],
+    // setSelections: 1,000 assumed selections × 1 + 4 schedule ids.
+    [
+      'scheduleIds',
+      'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
+      { input: { eventId: 'e', patientId: 'p', scheduleIds: ['a', 'b', 'c', 'd'] } },
+      1004,
+    ],
+    // deleteRecords: a list of scalars, 3 ids.
+    ['ids of a mutation', 'mutation { deleteRecords(ids: ["a", "b", "c"]) }', {}, 3],
   ];
 
   it.each(table)('%s', (_name, doc, variables, cost) => {
@@ -278,6 +310,45 @@ describe('bypass attempts (default limits)', () => {
       'COST_LIMIT_EXCEEDED',
     );
     expect(extensions).toMatchObject({ limit: 5000, value: 110101 });
+  });
+
+  it('refuses six aliased createEvent of 1,000 slots each (write volume), before any SQL', { timeout: 10_000 }, async () => {
+    const slots = Array.from({ length: 1000 }, (_, index) => ({
+      date: `2027-${String(1 + Math.floor(index / 28)).padStart(2, '0')}-${String(1 + (index % 28)).padStart(2, '0')}`,
+      time: '09:00',
+    }));
+    const aliases = Array.from({ length: 6 }, (_, index) => `e${index}: createEvent(input: $input) { id }`).join(' ');
+    const extensions = await expectRefused(`mutation ($input: CreateEventInput!) { ${aliases} }`, 'COST_LIMIT_EXCEEDED', {
+      input: { title: 'Flood', slots },
+    });
+    expect(extensions).toMatchObject({ limit: 5000, value: 6006 });
+    const [rows] = await gw.database.pool.query('SELECT COUNT(*) AS n FROM events');
+    expect((rows as { n: number }[])[0]!.n).toBe(0);
+  });
+
+  it('costs 15 aliases of first: null pages at the size they return (not 1 each)', { timeout: 10_000 }, async () => {
+    const aliases = Array.from({ length: 15 }, (_, index) => `p${index}: patients(first: null) { nodes { records(first: null) { nodes { id } } } }`);
+    const result = await gw.run(`{ ${aliases.join(' ')} }`);
+    // 15 × 241 = 3,615: under the default limit, and not below what runs.
+    expect(result.errors).toBeUndefined();
+    const viaNullVariable = await gw.run(`query ($n: Int = 1) { ${aliases.map((alias) => alias.replace(/first: null/g, 'first: $n')).join(' ')} }`, { n: null });
+    expect(viaNullVariable.errors).toBeUndefined();
+    expect(viaNullVariable.data).toEqual(result.data);
+    const tooMany = Array.from({ length: 15 }, (_, index) => `p${index}: patients(first: null) { nodes { records(first: 40) { nodes { id } } } }`);
+    const extensions = await expectRefused(`{ ${tooMany.join(' ')} }`, 'COST_LIMIT_EXCEEDED');
+    // 15 × (1 + 20 × (1 + (1 + 40))) = 12,615
+    expect(extensions).toMatchObject({ value: 12_615 });
+  });
+
+  it('analyses a fragment spread three times per level, 18 levels deep, in milliseconds (no 500)', { timeout: 10_000 }, async () => {
+    let document = 'fragment F0 on Patient { name records { nodes { id } } }\n';
+    for (let level = 1; level <= 18; level += 1) document += `fragment F${level} on Patient { ...F${level - 1} ...F${level - 1} ...F${level - 1} }\n`;
+    document += 'query Nested { patients(first: 1) { nodes { ...F18 } } }';
+    const started = performance.now();
+    const result = await gw.run(document);
+    const elapsedMs = performance.now() - started;
+    expect(result.errors).toBeUndefined();
+    console.log(`[limits] 18-level fragment document (${document.length} bytes): answered in ${elapsedMs.toFixed(1)} ms`);
   });
 
   it('refuses a fragment cycle without SQL', { timeout: 5000 }, async () => {

@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateDatabase, type Database } from '../src/db/client.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
-import { insertPatients, insertRecords, nextInstant } from './support/fixtures.js';
+import { insertClinicians, insertPatients, insertRecords, nextInstant } from './support/fixtures.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -118,6 +118,9 @@ beforeAll(async () => {
   patients = await fill(primary.database, '', times);
   const replicaIds = await fill(replica, REPLICA, times);
   expect(replicaIds).toEqual(patients);
+  // The principals below are clinicians 1..40: their writes need them to exist (on the primary, where writes are decided).
+  const clinicianIds = await insertClinicians(primary.database.pool, Array.from({ length: 40 }, (_, index) => `Dr. Replica ${index + 1}`));
+  expect(clinicianIds.at(-1)).toBe(40);
 });
 
 afterAll(async () => {
@@ -160,8 +163,8 @@ describe('in a request that wrote', () => {
     const written = await rename(noWindow, 1, 'Renamed 2', clinician(11));
     expect(written.errors).toBeUndefined();
     expect(written.data).toEqual({ updatePatient: { version: 2, ...expected(1, 'primary', 'Renamed 2').patient } });
-    // BEGIN, UPDATE, the row read back, COMMIT; then the records page, on the primary.
-    expect(written.sqlCount).toBe(5);
+    // The writer's clinician row (on the primary), BEGIN, UPDATE, the row read back, COMMIT; then the records page, on the primary.
+    expect(written.sqlCount).toBe(6);
 
     const after = await read(noWindow, 1, clinician(11));
     expect(after.errors).toBeUndefined();
@@ -177,7 +180,7 @@ describe('the read-your-writes window', () => {
     const written = await rename(primary, 2, 'Renamed 3', a);
     expect(written.errors).toBeUndefined();
     expect(written.data).toEqual({ updatePatient: { version: 2, ...expected(2, 'primary', 'Renamed 3').patient } });
-    expect(written.sqlCount).toBe(5);
+    expect(written.sqlCount).toBe(6); // the clinician check, then as above
 
     const ownRead = await read(primary, 2, a);
     expect(ownRead.errors).toBeUndefined();
@@ -210,7 +213,7 @@ describe('the read-your-writes window', () => {
 
     const written = await rename(primary, 4, 'Renamed 5', a);
     expect(written.errors).toBeUndefined();
-    expect(written.sqlCount).toBe(5);
+    expect(written.sqlCount).toBe(6); // the clinician check, then as above
 
     // The second instance never saw A's write: only the Redis key tells it.
     const elsewhere = await read(second, 4, a);
@@ -277,7 +280,7 @@ describe('with the cache on', () => {
       const written = await rename(degraded, 7, 'Renamed 8', writer);
       expect(written.errors).toBeUndefined();
       expect(written.data).toEqual({ updatePatient: { version: 2, ...expected(7, 'primary', 'Renamed 8').patient } });
-      expect(written.sqlCount).toBe(5);
+      expect(written.sqlCount).toBe(6); // the clinician check, then as above
 
       const ownRead = await read(degraded, 7, writer);
       expect(ownRead.data).toEqual(expected(7, 'primary', 'Renamed 8'));

@@ -8,7 +8,9 @@
  *   canRead(patientViewer, 'MedicalRecord', { patientId: 7 }) // true only when patientViewer.patientId === 7
  */
 import type { GraphQLError } from 'graphql';
+import type { Executor } from '../db/transaction.js';
 import { gatewayError } from '../errors.js';
+import { clinicianRepository } from '../modules/clinician/repository.js';
 import { parseGlobalId } from '../relay/global-id.js';
 import type { Viewer } from './token.js';
 
@@ -69,15 +71,17 @@ export function requireWriteAccess(viewer: Viewer, action: WriteAction, what: st
 export interface WriteAuthorization {
   readonly viewer: Viewer | null;
   readonly authError: GraphQLError | null;
-  readonly loaders: { readonly clinician: { readonly byId: { load(id: number): Promise<object | null> } } };
+  /** The primary (a mutation's handle), never a replica or the cache: a write is decided on what the primary holds. */
+  readonly db: Executor;
 }
 
 /**
  * The caller of a mutation, once it may perform `action` on `what`: authenticated
  * (UNAUTHENTICATED), a role that may (FORBIDDEN), and for a clinician, a token that
  * names a clinician who exists (FORBIDDEN otherwise, as the contract says: such a
- * token may read but not write). Decided before any write starts; the clinician is
- * read through the request's loader, so a warm cache answers it without SQL.
+ * token may read but not write). Decided before any write starts, with one read of
+ * the clinician on the primary (a lagging replica or a cached absence must not
+ * refuse a clinician who exists).
  *
  * Example:
  *   const viewer = await authorizeWrite(context, 'create', 'events');
@@ -86,7 +90,7 @@ export async function authorizeWrite(context: WriteAuthorization, action: WriteA
   const viewer = requireViewer(context);
   requireWriteAccess(viewer, action, what);
   const clinicianId = clinicianIdOf(viewer);
-  if (clinicianId !== null && (await context.loaders.clinician.byId.load(clinicianId)) === null) {
+  if (clinicianId !== null && (await clinicianRepository(context.db).findByIds([clinicianId])).length === 0) {
     throw gatewayError('FORBIDDEN', `The token's subject ${viewer.subject} is not a known clinician; it may read but not write.`, {
       role: viewer.role,
       action,

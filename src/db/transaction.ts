@@ -4,7 +4,9 @@
  * `attempts` times in all) when MySQL picked it as a deadlock victim or it
  * waited too long for a lock. Past the last attempt, or when the connection
  * is lost mid-way, the caller gets SERVICE_UNAVAILABLE; nothing is half-written
- * because MySQL rolls back a transaction whose connection dies.
+ * because MySQL rolls back a transaction whose connection dies. A foreign key
+ * that refuses the write (a concurrent change deleted what it refers to) is
+ * NOT_FOUND, or CONFLICT when what it deletes gained a reference.
  *
  * Example:
  *   const id = await inTransaction(db, async (tx) => {
@@ -13,6 +15,7 @@
  *     return eventId;
  *   });
  */
+import type { GraphQLError } from 'graphql';
 import { gatewayError } from '../errors.js';
 import type { Db } from './client.js';
 
@@ -83,6 +86,27 @@ export function isUnavailable(error: unknown): boolean {
   );
 }
 
+/** MySQL error numbers of a foreign key that failed: 1452, a referenced row is missing; 1451, a row is still referenced. */
+const ER_NO_REFERENCED_ROW = 1452;
+const ER_ROW_IS_REFERENCED = 1451;
+
+/**
+ * The client's error for a write that a foreign key refused, or null for any other error. It happens
+ * when a concurrent change removed (or added) a row between a mutation's checks and its write, e.g.
+ * `setSelections` while the event is deleted: the row it names is gone (NOT_FOUND), or another
+ * change now refers to the row it deletes (CONFLICT). Either way nothing was written.
+ */
+export function referentialError(error: unknown): GraphQLError | null {
+  const errno = driverError(error)?.errno;
+  if (errno === ER_NO_REFERENCED_ROW) {
+    return gatewayError('NOT_FOUND', 'An object this change refers to does not exist (it may have been deleted meanwhile); nothing was written.');
+  }
+  if (errno === ER_ROW_IS_REFERENCED) {
+    return gatewayError('CONFLICT', 'Another change refers to an object this change removes; nothing was written. Retry.');
+  }
+  return null;
+}
+
 export async function inTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     let workError: unknown;
@@ -104,7 +128,7 @@ export async function inTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, att
           attempts: attempt,
         });
       }
-      throw error;
+      throw referentialError(error) ?? error;
     }
   }
 }

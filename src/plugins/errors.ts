@@ -18,7 +18,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { isUnavailable } from '../db/transaction.js';
+import { isUnavailable, referentialError } from '../db/transaction.js';
 import type { GatewayContext } from '../context.js';
 import { isGatewayErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -56,6 +56,16 @@ export function createErrorFormatter({ hideSuggestions }: { hideSuggestions: boo
 
 function formatError(formatted: GraphQLFormattedError, error?: unknown): GraphQLFormattedError {
   const code = formatted.extensions?.code;
+  // A write outside a transaction that a foreign key refused (inTransaction maps its own).
+  const referential = isExpected(code) ? null : referentialError(unwrapResolverError(error));
+  if (referential) {
+    return {
+      message: referential.message,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: referential.extensions.code },
+    };
+  }
   if (!isExpected(code) && isUnavailable(unwrapResolverError(error))) {
     return {
       message: 'The database is unavailable; retry later.',
@@ -106,6 +116,7 @@ export function useErrorMasking(logger: Logger): ApolloServerPlugin<GatewayConte
         async didEncounterErrors({ errors, contextValue, request }) {
           for (const error of errors) {
             if (isExpected(error.extensions?.code) && !isUnavailable(error.originalError)) continue;
+            if (referentialError(error.originalError)) continue;
             logger.error(
               {
                 requestId: contextValue.requestId,
