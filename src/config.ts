@@ -112,6 +112,12 @@ export interface Config {
   readonly maxDocumentBytes: number;
   /** ANALYSIS_CACHE_MAX_ENTRIES (10000): operation analyses (cost, depth, cache policy) kept for repeated requests, by request fingerprint. */
   readonly analysisCacheMaxEntries: number;
+  /** GRAPHQL_EXECUTOR (jit): 'jit' compiles each document once with graphql-jit (graphql-js for what it refuses); 'graphql-js' interprets every request. */
+  readonly graphqlExecutor: 'jit' | 'graphql-js';
+  /** PLAN_CACHE_MAX_ENTRIES (1000): compiled execution plans kept, by document hash and operation name. */
+  readonly planCacheMaxEntries: number;
+  /** PLAN_COMPILE_AFTER_USES (2): a document is compiled on its n-th execution; earlier ones are interpreted (a one-off document costs more to compile than to run). */
+  readonly planCompileAfterUses: number;
   /** RATE_LIMIT_COST_PER_MINUTE (500000): cost units each subject may spend per minute; 0 turns the budget off. */
   readonly rateLimitCostPerMinute: number;
   /** SHUTDOWN_GRACE_MS (10000): how long in-flight requests may run once the listener is closed after SIGTERM. */
@@ -123,12 +129,6 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** WEB_CONCURRENCY (1): worker processes (node:cluster) serving the one port; 1 runs in a single process. */
   readonly webConcurrency: number;
-  /**
-   * METRICS_SQL_PER_OPERATION (1): count SQL statements per operation (the gateway_graphql_sql_statements
-   * histogram, the x-sql-statements header, the span attribute). 0 drops them for throughput: on Node 20
-   * the per-request trace (AsyncLocalStorage) hooks every promise (see README, Performance).
-   */
-  readonly metricsSqlPerOperation: boolean;
   /** OTEL_EXPORTER_OTLP_ENDPOINT (unset): OTLP/HTTP collector base URL; when set, spans are exported there. */
   readonly otlpEndpoint: string | null;
   /** OTEL_SERVICE_NAME (clinic-graphql-gateway): the service.name resource attribute of exported spans. */
@@ -175,6 +175,13 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'on', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
   throw new Error(`Setting ${name} must be 1/0, true/false or on/off, got "${raw}".`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new Error(`Setting ${name} must be one of ${choices.join(', ')}, got "${raw}".`);
 }
 
 function nodeEnv(env: Env): Config['nodeEnv'] {
@@ -239,11 +246,13 @@ export function loadConfig(env: Env = process.env): Config {
     maxDirectives: integer(env, 'MAX_DIRECTIVES', 50),
     maxDocumentBytes: integer(env, 'MAX_DOCUMENT_BYTES', 100 * 1024, 1),
     analysisCacheMaxEntries: integer(env, 'ANALYSIS_CACHE_MAX_ENTRIES', 10_000, 1),
+    graphqlExecutor: oneOf(env, 'GRAPHQL_EXECUTOR', ['jit', 'graphql-js'] as const, 'jit'),
+    planCacheMaxEntries: integer(env, 'PLAN_CACHE_MAX_ENTRIES', 1000, 1),
+    planCompileAfterUses: integer(env, 'PLAN_COMPILE_AFTER_USES', 2, 1),
     rateLimitCostPerMinute: integer(env, 'RATE_LIMIT_COST_PER_MINUTE', 500_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 1000),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1),
-    metricsSqlPerOperation: flag(env, 'METRICS_SQL_PER_OPERATION', true),
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || null,
     otelServiceName: env.OTEL_SERVICE_NAME || 'clinic-graphql-gateway',
     metricsMaxOperationNames: integer(env, 'METRICS_MAX_OPERATION_NAMES', 200),

@@ -10,7 +10,9 @@ import type { GraphQLError } from 'graphql';
 import { principalKey, tokenRulesOf, viewerFromAuthorization, type Viewer } from './auth/token.js';
 import type { Cache, CacheSession } from './cache/cache.js';
 import type { Config } from './config.js';
-import type { Db } from './db/client.js';
+import type { Database, Db } from './db/client.js';
+import { createRequestDb } from './db/request-db.js';
+import { newSqlTrace, type SqlTrace } from './db/sql-counter.js';
 import { createReadRouter, type ReplicaHealth } from './db/replicas.js';
 import { createLoaders, type Loaders } from './modules/loaders.js';
 import type { PersistedDocument } from './http/graphql-request.js';
@@ -34,8 +36,10 @@ export interface GatewayContext {
   committed(tags: readonly string[]): Promise<Loaders>;
   /** This request's view of the cache (fence, tags read, statistics for extensions.cache). */
   readonly cacheSession: CacheSession;
-  /** For mutations, which write through repositories inside transactions: always the primary. */
+  /** For mutations, which write through repositories inside transactions: the primary (drizzle, made on first use). */
   readonly db: Db;
+  /** The statements this request sent (src/db/sql-counter.ts): x-sql-statements, metrics, spans, tests. */
+  readonly sql: SqlTrace;
   readonly cursors: CursorCodec;
   readonly config: Config;
   /** How the document was sent by hash (trusted, APQ), or null for a plain query. */
@@ -53,25 +57,27 @@ export interface RequestInfo {
   readonly persistedDocument?: PersistedDocument | undefined;
   /** The client's address (src/http/client-address.ts); charged for requests without a valid token. */
   readonly clientAddress?: string | undefined;
+  /** The trace the request counts into (default: a new one); the test kit passes one that keeps the statements. */
+  readonly sqlTrace?: SqlTrace | undefined;
 }
 
 export type ContextFactory = (request: RequestInfo) => Promise<GatewayContext>;
 
 export interface ReplicaOptions {
-  /** The replicas' drizzle handles (DATABASE_REPLICA_URLS); none keeps every read on `db`. */
-  readonly replicas?: readonly Db[];
+  /** The replicas (DATABASE_REPLICA_URLS); none keeps every read on the primary. */
+  readonly replicas?: readonly Database[];
   /** Which replicas answer (src/db/replicas.ts watchReplicas). */
   readonly replicaHealth?: ReplicaHealth;
   /** Where the read-your-writes windows are shared between instances (null: this process only). */
   readonly redis?: Redis | null;
 }
 
-export function createContextFactory(db: Db, config: Config, cache: Cache, options: ReplicaOptions = {}): ContextFactory {
+export function createContextFactory(database: Database, config: Config, cache: Cache, options: ReplicaOptions = {}): ContextFactory {
   const cursors = createCursorCodec(config.cursorSecret);
   const tokenRules = tokenRulesOf(config);
   const router = createReadRouter({
-    primary: db,
-    replicas: options.replicas ?? [],
+    primary: database.instrumented,
+    replicas: (options.replicas ?? []).map((replica) => replica.instrumented),
     config,
     cache,
     redis: options.redis ?? null,
@@ -82,12 +88,15 @@ export function createContextFactory(db: Db, config: Config, cache: Cache, optio
     const cacheSession = cache.session();
     const subject = auth.viewer ? principalKey(auth.viewer) : null;
     const reads = router ? await router.begin(subject, cacheSession) : null;
-    const loaderContext = { db: reads?.db ?? db, chunkSize: config.inChunkSize, cache, session: cacheSession };
+    const sql = request.sqlTrace ?? newSqlTrace();
+    const requestDb = createRequestDb(database, sql, reads ? reads.route : null);
+    const loaders = createLoaders({ reads: requestDb, chunkSize: config.inChunkSize, cache, session: cacheSession });
     const context: GatewayContext = {
       requestId: request.requestId ?? randomUUID(),
       viewer: auth.viewer,
       authError: auth.error,
-      loaders: createLoaders(loaderContext),
+      loaders,
+      sql,
       committed: async (tags) => {
         if (reads) {
           // `written()` turns this request's reads to the primary at once (before the invalidation starts)
@@ -97,10 +106,12 @@ export function createContextFactory(db: Db, config: Config, cache: Cache, optio
           await cache.invalidate(cacheSession, tags);
         }
         // In place: Apollo hands resolvers a shallow copy of this object, which shares `loaders`.
-        return Object.assign(context.loaders, createLoaders(loaderContext));
+        return loaders.renew();
       },
       cacheSession,
-      db,
+      get db() {
+        return requestDb.writer;
+      },
       cursors,
       config,
       persistedDocument: request.persistedDocument ?? null,

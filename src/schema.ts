@@ -1,5 +1,10 @@
-/** Loads the SDL of every domain from schema/*.graphql (the schema-first source of truth). */
+/**
+ * The schema: the SDL of every domain from schema/*.graphql (the schema-first
+ * source of truth), with the domain modules' resolvers attached.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -10,4 +15,9 @@ export function loadTypeDefs(): string[] {
     .filter((file) => file.endsWith('.graphql'))
     .sort()
     .map((file) => readFileSync(path.join(SCHEMA_FOLDER, file), 'utf8'));
+}
+
+/** The executable schema: SDL plus resolvers (src/modules/resolvers.ts). */
+export function buildSchema(resolvers: object): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
 }

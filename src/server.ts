@@ -26,7 +26,6 @@ import type { Config } from './config.js';
 import { createContextFactory, type ContextFactory, type GatewayContext } from './context.js';
 import { migrationsApplied, type Database } from './db/client.js';
 import { watchReplicas, type ReplicaHealth } from './db/replicas.js';
-import { newSqlTrace, withSqlTrace } from './db/sql-counter.js';
 import { sendError } from './errors.js';
 import { verifyBody } from './http/body.js';
 import { clientAddress } from './http/client-address.js';
@@ -53,7 +52,8 @@ import type { Redis } from './redis/client.js';
 import { useSqlCountHeader } from './plugins/sql-count.js';
 import { usePrometheusMetrics } from './plugins/metrics.js';
 import { traceGraphqlRequests, useTracing } from './plugins/tracing.js';
-import { loadTypeDefs } from './schema.js';
+import { buildSchema } from './schema.js';
+import { createExecutionGateway, type ExecutionGateway } from './execution/executor.js';
 
 export interface GatewayOptions {
   readonly config: Config;
@@ -69,6 +69,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly apollo: ApolloServer<GatewayContext>;
+  /** How documents execute: compiled plans, graphql-js as the fallback (src/execution/executor.ts). */
+  readonly execution: ExecutionGateway;
   readonly httpServer: http.Server;
   readonly createContext: ContextFactory;
   /** Which read replicas answer (probed every REPLICA_HEALTH_INTERVAL_MS). */
@@ -148,9 +150,15 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     allowRegistration: config.allowApqRegistration,
   });
 
+  const schema = buildSchema(resolvers);
+  const execution = createExecutionGateway(schema, {
+    engine: config.graphqlExecutor,
+    maxPlans: config.planCacheMaxEntries,
+    compileAfterUses: config.planCompileAfterUses,
+  });
   const apollo = new ApolloServer<GatewayContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers: resolvers as never,
+    // Execution is ours (src/execution/executor.ts): a compiled plan per document, graphql-js as the fallback.
+    gateway: execution,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     // Apollo's own log lines (an unexpected error while processing a request) go through the same rules.
@@ -194,7 +202,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
       useIdempotency({
         store: redis
           ? createRedisIdempotencyStore(redis, config.redisKeyPrefix)
-          : createMySqlIdempotencyStore(database.db),
+          : createMySqlIdempotencyStore(),
         ttlSeconds: config.idempotencyTtlSeconds,
       }),
       // Last: their willSendResponse reads the error codes and status the plugins above settled.
@@ -220,8 +228,8 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     onChange: (index, up) => replicasUp.set({ replica: String(index) }, up ? 1 : 0),
   });
   replicas.forEach((_replica, index) => replicasUp.set({ replica: String(index) }, 1));
-  const createContext = createContextFactory(database.db, config, cache, {
-    replicas: replicas.map((replica) => replica.db),
+  const createContext = createContextFactory(database, config, cache, {
+    replicas,
     replicaHealth,
     redis,
   });
@@ -292,11 +300,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
 
   app.use(
     '/graphql',
-    // Each request gets its own SQL trace: the SQL-per-operation histogram of /metrics reads it (and, outside
-    // production, the x-sql-statements header). METRICS_SQL_PER_OPERATION=0 skips it: AsyncLocalStorage puts
-    // hooks on every promise, which costs CPU-bound pages up to a fifth of their throughput on Node 20.
-    // Then its operation span, when tracing is on.
-    (_req, _res, next) => (config.metricsSqlPerOperation ? withSqlTrace(newSqlTrace(), next) : next()),
+    // Its operation span, when tracing is on.
     traceGraphqlRequests(),
     express.json({ limit: config.bodyLimitBytes, verify: verifyBody }),
     persistedDocuments.middleware,
@@ -339,6 +343,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
 
   return {
     apollo,
+    execution,
     httpServer,
     createContext,
     replicaHealth,

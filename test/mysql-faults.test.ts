@@ -56,6 +56,8 @@ describe('a saturated pool', () => {
 
   beforeAll(async () => {
     gw = await createTestGateway({
+      // Fault and lock choreography: no side executions comparing the engines (test/executors.test.ts covers them).
+      compareExecutors: false,
       name: 'pool_bounds',
       env: { DB_POOL_SIZE: '2', DB_POOL_QUEUE_LIMIT: '1', DB_ACQUIRE_TIMEOUT_MS: '300', DB_STATEMENT_TIMEOUT_MS: '0' },
     });
@@ -114,6 +116,8 @@ describe('the statement timeout and the request deadline', () => {
 
   beforeAll(async () => {
     gw = await createTestGateway({
+      // Fault and lock choreography: no side executions comparing the engines (test/executors.test.ts covers them).
+      compareExecutors: false,
       name: 'timeouts',
       cache: true,
       env: { DB_STATEMENT_TIMEOUT_MS: '400', REQUEST_TIMEOUT_MS: '5000' },
@@ -219,6 +223,8 @@ describe('the request deadline', () => {
 
   beforeAll(async () => {
     gw = await createTestGateway({
+      // Fault and lock choreography: no side executions comparing the engines (test/executors.test.ts covers them).
+      compareExecutors: false,
       name: 'deadline',
       cache: true,
       // A statement may run 3 s, but the client must have its answer after 800 ms.
@@ -268,6 +274,8 @@ describe('MySQL gone, black-holed, and back', () => {
   beforeAll(async () => {
     proxy = await startTcpProxy({ targetPort: 3306 });
     gw = await createTestGateway({
+      // Fault and lock choreography: no side executions comparing the engines (test/executors.test.ts covers them).
+      compareExecutors: false,
       name: 'mysql_gone',
       serverUrl: `mysql://root@127.0.0.1:${proxy.port}`,
       cache: true,

@@ -90,7 +90,7 @@ export async function authorizeWrite(context: WriteAuthorization, action: WriteA
   const viewer = requireViewer(context);
   requireWriteAccess(viewer, action, what);
   const clinicianId = clinicianIdOf(viewer);
-  if (clinicianId !== null && (await clinicianRepository(context.db).findByIds([clinicianId])).length === 0) {
+  if (clinicianId !== null && (await clinicianRepository(context.db).existing([clinicianId])).length === 0) {
     throw gatewayError('FORBIDDEN', `The token's subject ${viewer.subject} is not a known clinician; it may read but not write.`, {
       role: viewer.role,
       action,

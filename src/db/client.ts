@@ -1,10 +1,7 @@
 /**
- * The MySQL connection of the gateway: a mysql2 pool behind a bounded gate
- * (src/db/connection-gate.ts) whose statements are counted
- * (src/db/sql-counter.ts) and time-limited on both sides (the server's
- * statement timeout, detected at start, and a client-side give-up that drops
- * the connection), the drizzle instance over it, database creation and
- * migrations.
+ * The MySQL connection of the gateway: one InstrumentedPool (src/db/pool.ts:
+ * bounded, counted, time-limited on both sides), the drizzle handles over it,
+ * database creation and migrations.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,15 +10,21 @@ import { migrate } from 'drizzle-orm/mysql2/migrator';
 import mysql from 'mysql2/promise';
 import * as schema from '../../drizzle/schema.js';
 import type { Config } from '../config.js';
-import { ConnectionGate, type PoolStats } from './connection-gate.js';
-import { observeStatement } from './sql-counter.js';
+import type { PoolStats } from './connection-gate.js';
+import { InstrumentedPool } from './pool.js';
+import type { SqlTrace } from './sql-counter.js';
 
 export type Db = MySql2Database<typeof schema>;
 
 export interface Database {
+  /** drizzle over the pool, for work outside a request (migrations, the seed, the MySQL idempotency store). */
   readonly db: Db;
-  /** The counting, gated pool; raw statements sent through it are counted and bounded too. */
+  /** The pool's mysql2/promise-shaped client (tests' fixtures, the seed): gated and counted like everything else. */
   readonly pool: mysql.Pool;
+  /** The pool itself: a request's reads go through `rows`, counted into the request's trace. */
+  readonly instrumented: InstrumentedPool;
+  /** drizzle over the pool whose statements count into `trace` (a request's writes). */
+  drizzleFor(trace: SqlTrace): Db;
   readonly databaseName: string;
   /** Connections in use and callers waiting, for /metrics. */
   poolStats(): PoolStats;
@@ -43,103 +46,6 @@ export interface StatementTimeout {
   /** The statement run on each new connection. */
   readonly sql: string;
   readonly milliseconds: number;
-}
-
-/** A statement the client gave up on (the server did not answer in time); the connection was destroyed. */
-export class StatementClientTimeoutError extends Error {
-  readonly code = 'STATEMENT_CLIENT_TIMEOUT';
-  constructor(milliseconds: number) {
-    super(`MySQL did not answer a statement within ${milliseconds} ms; the connection was dropped.`);
-    this.name = 'StatementClientTimeoutError';
-  }
-}
-
-type Statement = (query: unknown, params?: unknown, ...rest: unknown[]) => Promise<unknown>;
-
-interface Limits {
-  readonly gate: ConnectionGate;
-  /** Client-side give-up time per statement (0: none). */
-  readonly clientTimeoutMs: number;
-}
-
-/** Runs one statement on `connection`, destroying the connection when the server does not answer in time. */
-function runStatement(
-  connection: mysql.PoolConnection,
-  method: Statement,
-  limits: Limits,
-  args: [unknown, unknown, ...unknown[]],
-): Promise<unknown> {
-  const [query, params] = args;
-  return observeStatement(query, params, () => {
-    const running = method.apply(connection, args);
-    if (limits.clientTimeoutMs === 0) return running;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        connection.destroy();
-        reject(new StatementClientTimeoutError(limits.clientTimeoutMs));
-      }, limits.clientTimeoutMs);
-    });
-    running.catch(() => undefined);
-    return Promise.race([running, expired]).finally(() => clearTimeout(timer));
-  });
-}
-
-const STATEMENT_METHODS = new Set<PropertyKey>(['query', 'execute']);
-
-/** A connection taken from the gate: its statements are counted and timed, and releasing it frees the gate. */
-function gatedConnection(connection: mysql.PoolConnection, limits: Limits, release: () => void): mysql.PoolConnection {
-  return new Proxy(connection, {
-    get(object, property) {
-      const value: unknown = Reflect.get(object, property, object);
-      if (typeof value !== 'function') return value;
-      if (STATEMENT_METHODS.has(property)) {
-        return (...args: [unknown, unknown, ...unknown[]]) => runStatement(object, value as Statement, limits, args);
-      }
-      if (property === 'release' || property === 'destroy') {
-        return (...args: unknown[]) => {
-          release();
-          return (value as (...a: unknown[]) => unknown).apply(object, args);
-        };
-      }
-      return (value as (...a: unknown[]) => unknown).bind(object);
-    },
-  });
-}
-
-/**
- * Wraps the pool so every statement passes the gate (bounded wait), is counted
- * (src/db/sql-counter.ts) and timed out on the client side, and connections
- * taken for transactions hold a gate slot until released.
- */
-function gatedPool(pool: mysql.Pool, limits: Limits): mysql.Pool {
-  const take = async (): Promise<mysql.PoolConnection> => {
-    const release = await limits.gate.acquire();
-    try {
-      return gatedConnection(await pool.getConnection(), limits, release);
-    } catch (error) {
-      release();
-      throw error;
-    }
-  };
-  return new Proxy(pool, {
-    get(object, property) {
-      const value: unknown = Reflect.get(object, property, object);
-      if (typeof value !== 'function') return value;
-      if (STATEMENT_METHODS.has(property)) {
-        return async (...args: [unknown, unknown, ...unknown[]]) => {
-          const connection = await take();
-          try {
-            return await (connection[property as 'query'] as Statement)(...args);
-          } finally {
-            connection.release();
-          }
-        };
-      }
-      if (property === 'getConnection') return take;
-      return (value as (...a: unknown[]) => unknown).bind(object);
-    },
-  });
 }
 
 export function databaseNameOf(url: string): string {
@@ -215,54 +121,26 @@ function statementTimeoutFor(version: string, milliseconds: number): StatementTi
 export async function connectDatabase(url: string, options: ConnectOptions): Promise<Database> {
   const version =
     options.createIfMissing === false ? await serverVersion(url, options.connectTimeoutMs) : await ensureDatabase(url, options.connectTimeoutMs);
-  const poolConfig = (connectionLimit: number): mysql.PoolOptions => ({
-    uri: url,
-    connectionLimit,
-    connectTimeout: options.connectTimeoutMs ?? 2000,
-    // Timestamps are exchanged as UTC strings by drizzle; keep mysql2 out of it.
-    timezone: 'Z',
-    supportBigNumbers: true,
-    charset: 'utf8mb4_unicode_ci',
-    enableKeepAlive: true,
-  });
-  const rawPool = mysql.createPool(poolConfig(options.poolSize));
-  let probePool: mysql.Pool | null = null;
   const statementTimeoutMs = options.statementTimeoutMs ?? 0;
-  const gate = new ConnectionGate({
+  const statementTimeout = statementTimeoutMs > 0 ? statementTimeoutFor(version, statementTimeoutMs) : null;
+  const instrumented = new InstrumentedPool(url, {
     size: options.poolSize,
     queueLimit: options.queueLimit ?? 100,
     acquireTimeoutMs: options.acquireTimeoutMs ?? 2000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+    ...(statementTimeout ? { onConnect: statementTimeout.sql, clientTimeoutMs: statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS } : {}),
   });
-  const limits: Limits = {
-    gate,
-    clientTimeoutMs: statementTimeoutMs > 0 ? statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS : 0,
-  };
-  const pool = gatedPool(rawPool, limits);
-  let statementTimeout: StatementTimeout | null = null;
-  if (statementTimeoutMs > 0) {
-    statementTimeout = statementTimeoutFor(version, statementTimeoutMs);
-    const setting = statementTimeout.sql;
-    // Queued on the new connection before mysql2 hands it out, so it precedes the connection's first statement.
-    rawPool.pool.on('connection', (connection) => {
-      connection.query(setting, () => undefined);
-    });
-  }
-  const db = drizzle({ client: pool, schema, mode: 'default' });
+  const pool = instrumented.client(null);
   return {
-    db,
+    db: drizzle({ client: pool, schema, mode: 'default' }),
     pool,
+    instrumented,
+    drizzleFor: (trace) => drizzle({ client: instrumented.client(trace), schema, mode: 'default' }),
     databaseName: databaseNameOf(url),
-    poolStats: () => gate.stats(),
-    probe: async (sql) => {
-      probePool ??= mysql.createPool(poolConfig(1));
-      const [rows] = await probePool.query(sql);
-      return rows as unknown[];
-    },
+    poolStats: () => instrumented.stats(),
+    probe: (sql) => instrumented.probe(sql),
     statementTimeout,
-    close: async () => {
-      gate.close();
-      await Promise.all([rawPool.end(), probePool?.end()]);
-    },
+    close: () => instrumented.close(),
   };
 }
 

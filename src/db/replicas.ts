@@ -17,8 +17,8 @@
  * stored), the read goes to a replica, round-robin, among those whose last
  * health probe answered (`watchReplicas`, every REPLICA_HEALTH_INTERVAL_MS);
  * with none answering, to the primary, so a dead replica costs at most the
- * reads sent in one probe interval. Writes, transactions and
- * raw `execute` always go to the primary (drizzle's `withReplicas`).
+ * reads sent in one probe interval. Writes and transactions always go to the
+ * primary (src/db/request-db.ts: drizzle's handle is the primary's).
  *
  * The read-your-writes window lives in Redis (`<prefix>ryw:<principal>`, PX = the
  * window) so every instance honours it, and in an in-process LRU that serves
@@ -29,19 +29,19 @@
  *
  * Example:
  *   const replicas = await connectReplicas(config, logger);
- *   const router = createReadRouter({ primary: database.db, replicas: replicas.map((r) => r.db), config, cache, redis });
+ *   const router = createReadRouter({ primary: database.instrumented, replicas: replicas.map((r) => r.instrumented), config, cache, redis });
  *   const reads = await router?.begin(viewer ? principalKey(viewer) : null, cacheSession);
- *   const db = reads?.db ?? database.db; // hand to the loaders
+ *   const db = createRequestDb(database, trace, reads ? reads.route : null); // hand to the loaders
  *   // after a mutation committed (before it returns):
  *   await reads?.written();
  */
-import { withReplicas } from 'drizzle-orm/mysql-core';
 import { LRUCache } from 'lru-cache';
 import type { Cache, CacheSession } from '../cache/cache.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Redis } from '../redis/client.js';
-import { connectDatabase, poolOptionsOf, type Database, type Db } from './client.js';
+import { connectDatabase, poolOptionsOf, type Database } from './client.js';
+import type { InstrumentedPool } from './pool.js';
 
 /** Connects every replica of DATABASE_REPLICA_URLS (none: an empty list); closes those opened if one fails. */
 export async function connectReplicas(config: Config, logger?: Logger): Promise<Database[]> {
@@ -162,10 +162,10 @@ class ReadYourWritesWindows {
   }
 }
 
-/** One request's reads: the routed handle, and the switch a committed write turns. */
+/** One request's reads: which pool a read goes to, and the switch a committed write turns. */
 export interface RequestReads {
-  /** Selects and relational queries go where the policy says, per statement; writes go to the primary. */
-  readonly db: Db;
+  /** The pool the next read goes to, by the policy above (decided per statement). */
+  route(): InstrumentedPool;
   /**
    * The request's write committed: every later read of it goes to the primary (from the moment of
    * the call), and the principal's window opens; resolves once the window is recorded.
@@ -174,13 +174,13 @@ export interface RequestReads {
 }
 
 export interface ReadRouter {
-  /** The read handle of one request of `subject` (null: no viewer, so no window). */
-  begin(subject: string | null, session: CacheSession): Promise<RequestReads>;
+  /** The reads of one request of `principal` (null: no viewer, so no window). */
+  begin(principal: string | null, session: CacheSession): Promise<RequestReads>;
 }
 
 export interface ReadRouterOptions {
-  readonly primary: Db;
-  readonly replicas: readonly Db[];
+  readonly primary: InstrumentedPool;
+  readonly replicas: readonly InstrumentedPool[];
   readonly config: Config;
   readonly cache: Cache;
   readonly redis: Redis | null;
@@ -189,82 +189,35 @@ export interface ReadRouterOptions {
   readonly health?: Pick<ReplicaHealth, 'isUp'>;
 }
 
-/** The drizzle entry points `withReplicas` sends to `getReplica` (everything else goes to the primary). */
-const READ_METHODS = ['select', 'selectDistinct', '$count', 'with'] as const;
-
-/**
- * The per-request read handles of one gateway, over a single `withReplicas` handle.
- *
- * `withReplicas` builds its handle by spreading the primary and adding closures, which measured
- * ~30-50 µs per call, too much per request; so there is one per gateway, and each request gets a
- * view (one small object) whose read entry points tell `getReplica` whose statement is being built.
- * That hand-over is synchronous: `withReplicas` calls `getReplica` while `select()` (or `query`)
- * runs, before it returns, so no other request can come between.
- */
-function routedViews(primary: Db, replicas: [Db, ...Db[]]): (route: () => Db) => Db {
-  let building: (() => Db) | null = null;
-  // Nothing reaches `routed` but through a view; were it ever asked outside one, the primary is the safe answer.
-  const routed = withReplicas(primary, replicas, () => building?.() ?? primary);
-  const view = Object.create(routed) as Record<string, unknown>;
-  for (const method of READ_METHODS) {
-    const read = routed[method] as (...args: unknown[]) => unknown;
-    view[method] = function (this: { route: () => Db }, ...args: unknown[]) {
-      building = this.route;
-      try {
-        return read(...args);
-      } finally {
-        building = null;
-      }
-    };
-  }
-  Object.defineProperty(view, 'query', {
-    get(this: { route: () => Db }) {
-      building = this.route;
-      try {
-        return routed.query;
-      } finally {
-        building = null;
-      }
-    },
-  });
-  return (route) => {
-    const db = Object.create(view) as { route: () => Db };
-    db.route = route;
-    return db as unknown as Db;
-  };
-}
-
 /** The router of a gateway with replicas; null without any, so nothing at all changes then. */
 export function createReadRouter(options: ReadRouterOptions): ReadRouter | null {
   const { primary, config, cache } = options;
   if (options.replicas.length === 0) return null;
-  const replicas = [...options.replicas] as [Db, ...Db[]];
+  const replicas = options.replicas;
   const windows = new ReadYourWritesWindows(options.redis, config.redisKeyPrefix, config.replicaReadYourWritesMs, options.logger);
   let turn = 0;
-  const viewFor = routedViews(primary, replicas);
 
   return {
-    async begin(subject, session) {
+    async begin(principal, session) {
       let wrote = false;
       // With the cache on, rule 3 sends reads to the primary while the session is healthy, so the shared
       // window is not read; null until needed, then the in-process record decides (read once).
-      let windowOpen: boolean | null = subject === null ? false : cache.enabled ? null : await windows.isOpen(subject);
-      const route = (): Db => {
-        if (wrote) return primary;
-        if (cache.enabled && !session.degraded) return primary;
-        windowOpen ??= windows.openLocally(subject!);
-        if (windowOpen) return primary;
-        for (let tried = 0; tried < replicas.length; tried += 1) {
-          turn = (turn + 1) % replicas.length;
-          if (!options.health || options.health.isUp(turn)) return replicas[turn]!;
-        }
-        return primary;
-      };
+      let windowOpen: boolean | null = principal === null ? false : cache.enabled ? null : await windows.isOpen(principal);
       return {
-        db: viewFor(route),
+        route: () => {
+          if (wrote) return primary;
+          if (cache.enabled && !session.degraded) return primary;
+          windowOpen ??= windows.openLocally(principal!);
+          if (windowOpen) return primary;
+          for (let tried = 0; tried < replicas.length; tried += 1) {
+            turn = (turn + 1) % replicas.length;
+            if (!options.health || options.health.isUp(turn)) return replicas[turn]!;
+          }
+          return primary;
+        },
         written: () => {
           wrote = true;
-          return subject === null ? Promise.resolve() : windows.open(subject);
+          return principal === null ? Promise.resolve() : windows.open(principal);
         },
       };
     },

@@ -22,12 +22,13 @@
  */
 import DataLoader from 'dataloader';
 import type { Cache, CacheSession, FragmentSpec } from '../cache/cache.js';
-import type { Db } from '../db/client.js';
+import type { Reads } from '../db/request-db.js';
 import { inSpan } from '../telemetry/tracing.js';
 
 /** What every domain's loader factory receives, once per request. */
 export interface LoaderContext {
-  readonly db: Db;
+  /** The request's reads (src/db/request-db.ts): routed, counted into the request's trace. */
+  readonly reads: Reads;
   /** Most keys per batch (per statement); the config's DB_IN_CHUNK_SIZE. */
   readonly chunkSize: number;
   readonly cache: Cache;

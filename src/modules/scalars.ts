@@ -14,6 +14,7 @@
  */
 import { GraphQLScalarType, type GraphQLScalarLiteralParser, type ValueNode } from 'graphql';
 import { DateResolver, DateTimeResolver, EmailAddressResolver, LocalTimeResolver } from 'graphql-scalars';
+import { isoOf } from '../db/sql.js';
 
 /** `parseLiteral` whose failures are TypeErrors with the same message (see above). */
 function literalErrorsAsTypeErrors(parseLiteral: GraphQLScalarLiteralParser<unknown>): GraphQLScalarLiteralParser<unknown> {
@@ -52,9 +53,21 @@ export const LocalTimeScalar = withInvalidLiteralsAsUserInput(
   }),
 );
 
+/**
+ * DateTime: rows carry timestamps as MySQL's text (`YYYY-MM-DD HH:MM:SS.mmm`, UTC: src/db/sql.ts), turned into
+ * ISO-8601 here, only for the fields a response selects; anything else (a Date) goes through graphql-scalars.
+ */
+export const DateTimeScalar = withInvalidLiteralsAsUserInput(
+  new GraphQLScalarType({
+    ...DateTimeResolver.toConfig(),
+    serialize: (value: unknown) =>
+      typeof value === 'string' && value.length === 23 && value.charCodeAt(10) === 32 ? isoOf(value) : DateTimeResolver.serialize(value),
+  }),
+);
+
 export const scalarResolvers = {
   Date: DateScalar,
-  DateTime: withInvalidLiteralsAsUserInput(DateTimeResolver),
+  DateTime: DateTimeScalar,
   LocalTime: LocalTimeScalar,
   EmailAddress: withInvalidLiteralsAsUserInput(EmailAddressResolver),
 };

@@ -27,7 +27,7 @@ import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apoll
 import type { FormattedExecutionResult } from 'graphql';
 import { principalKey } from '../auth/token.js';
 import type { GatewayContext } from '../context.js';
-import type { Db } from '../db/client.js';
+import type { Executor } from '../db/transaction.js';
 import { gatewayError } from '../errors.js';
 import { requestFingerprint } from '../http/fingerprint.js';
 import { idempotencyRepository } from '../modules/idempotency/repository.js';
@@ -42,23 +42,27 @@ export type ClaimResult =
   | { readonly claimed: true }
   | { readonly claimed: false; readonly fingerprint: string; readonly response: string | null };
 
+/**
+ * Where keys live. `db` is the request's own database handle (made on first use), so a store that keeps keys
+ * in MySQL counts its statements in the request's SQL count; the Redis store never touches it.
+ */
 export interface IdempotencyStore {
-  claim(scope: string, key: string, fingerprint: string, ttlSeconds: number): Promise<ClaimResult>;
-  complete(scope: string, key: string, fingerprint: string, response: string, ttlSeconds: number): Promise<void>;
-  release(scope: string, key: string): Promise<void>;
+  claim(scope: string, key: string, fingerprint: string, ttlSeconds: number, db: () => Executor): Promise<ClaimResult>;
+  complete(scope: string, key: string, fingerprint: string, response: string, ttlSeconds: number, db: () => Executor): Promise<void>;
+  release(scope: string, key: string, db: () => Executor): Promise<void>;
 }
 
 export function createRedisIdempotencyStore(redis: Redis, prefix: string): IdempotencyStore {
   const redisKey = (scope: string, key: string) =>
     `${prefix}idem:${createHash('sha256').update(scope).update('\n').update(key).digest('hex')}`;
   return {
-    async claim(scope, key, fingerprint, ttlSeconds) {
+    async claim(scope, key, fingerprint, ttlSeconds, db) {
       const name = redisKey(scope, key);
       const claimed = await redis.set(name, JSON.stringify({ fingerprint, response: null }), 'EX', ttlSeconds, 'NX');
       if (claimed === 'OK') return { claimed: true };
       const stored = await redis.get(name);
       // Expired between the two commands: take it now.
-      if (stored === null) return this.claim(scope, key, fingerprint, ttlSeconds);
+      if (stored === null) return this.claim(scope, key, fingerprint, ttlSeconds, db);
       const { fingerprint: storedFingerprint, response } = JSON.parse(stored) as { fingerprint: string; response: string | null };
       return { claimed: false, fingerprint: storedFingerprint, response };
     },
@@ -71,22 +75,22 @@ export function createRedisIdempotencyStore(redis: Redis, prefix: string): Idemp
   };
 }
 
-export function createMySqlIdempotencyStore(db: Db): IdempotencyStore {
-  const repository = idempotencyRepository(db);
+export function createMySqlIdempotencyStore(): IdempotencyStore {
   const expiry = (ttlSeconds: number) => new Date(Date.now() + ttlSeconds * 1000);
   return {
-    async claim(scope, key, fingerprint, ttlSeconds) {
+    async claim(scope, key, fingerprint, ttlSeconds, db) {
+      const repository = idempotencyRepository(db());
       if (await repository.insertClaim(scope, key, fingerprint, expiry(ttlSeconds))) return { claimed: true };
       if (await repository.reclaimExpired(scope, key, fingerprint, new Date(), expiry(ttlSeconds))) return { claimed: true };
       const stored = await repository.find(scope, key);
-      if (!stored) return this.claim(scope, key, fingerprint, ttlSeconds);
+      if (!stored) return this.claim(scope, key, fingerprint, ttlSeconds, db);
       return { claimed: false, fingerprint: stored.fingerprint, response: stored.status === 'done' ? stored.response : null };
     },
-    async complete(scope, key, _fingerprint, response, ttlSeconds) {
-      await repository.complete(scope, key, response, expiry(ttlSeconds));
+    async complete(scope, key, _fingerprint, response, ttlSeconds, db) {
+      await idempotencyRepository(db()).complete(scope, key, response, expiry(ttlSeconds));
     },
-    async release(scope, key) {
-      await repository.release(scope, key);
+    async release(scope, key, db) {
+      await idempotencyRepository(db()).release(scope, key);
     },
   };
 }
@@ -110,7 +114,7 @@ export function useIdempotency(options: { store: IdempotencyStore; ttlSeconds: n
           }
           const scope = principalKey(contextValue.viewer);
           const fingerprint = requestFingerprint({ documentHash: queryHash, operationName: request.operationName, variables: request.variables });
-          const result = await store.claim(scope, key, fingerprint, ttlSeconds).catch(() => {
+          const result = await store.claim(scope, key, fingerprint, ttlSeconds, () => contextValue.db).catch(() => {
             // Without the key store a retry could write twice: refuse rather than run unguarded.
             throw gatewayError('SERVICE_UNAVAILABLE', 'Idempotency keys cannot be checked right now; retry later.');
           });
@@ -140,15 +144,16 @@ export function useIdempotency(options: { store: IdempotencyStore; ttlSeconds: n
           return replay;
         },
 
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
           if (!claim) return;
+          const db = () => contextValue.db;
           const { scope, key, fingerprint } = claim;
           claim = null;
-          if (response.body.kind !== 'single') return store.release(scope, key);
+          if (response.body.kind !== 'single') return store.release(scope, key, db);
           const result = response.body.singleResult;
           const failed = result.errors?.some((error) => RELEASING_CODES.has(String(error.extensions?.code))) ?? false;
-          if (failed) await store.release(scope, key);
-          else await store.complete(scope, key, fingerprint, JSON.stringify(result), ttlSeconds);
+          if (failed) await store.release(scope, key, db);
+          else await store.complete(scope, key, fingerprint, JSON.stringify(result), ttlSeconds, db);
         },
       };
     },

@@ -45,7 +45,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GatewayContext } from '../context.js';
 import type { PoolStats } from '../db/connection-gate.js';
-import { currentSqlTrace, totalStatements } from '../db/sql-counter.js';
+import { totalStatements } from '../db/sql-counter.js';
 import type { ErrorCode } from '../errors.js';
 
 export interface PrometheusMetricsOptions {
@@ -164,7 +164,7 @@ export function usePrometheusMetrics(options: PrometheusMetricsOptions): ApolloS
       return {
         async willSendResponse(requestContext) {
           // Synchronously, like the x-sql-statements header: the same count for the same request.
-          const sqlCount = currentSqlTrace()?.count;
+          const sqlCount = requestContext.contextValue.sql?.count;
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const operation = labelOf(requestContext);
           const codes = errorCodesOf(requestContext.response);

@@ -32,7 +32,6 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
-import { currentSqlTrace } from '../db/sql-counter.js';
 import { tracer, tracingEnabled } from '../telemetry/tracing.js';
 import { errorCodesOf } from './metrics.js';
 
@@ -90,7 +89,7 @@ export function useTracing(): ApolloServerPlugin<GatewayContext> {
           // Already ended by the middleware when the response closed first (e.g. answered at a deadline).
           if (!span.isRecording()) return;
           // Synchronously, like the x-sql-statements header: the same count for the same request.
-          const sqlCount = currentSqlTrace()?.count;
+          const sqlCount = contextValue.sql?.count;
           const codes = errorCodesOf(response);
           const stats = contextValue.cacheSession?.stats;
           span.setAttributes({

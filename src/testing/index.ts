@@ -24,14 +24,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HeaderMap } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
+import { Kind, parse, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { DestinationStream } from 'pino';
 import { signToken, type TokenClaims } from '../auth/token.js';
 import type { CacheHooks } from '../cache/cache.js';
 import { loadConfig, type Config } from '../config.js';
 import { connectDatabase, migrateDatabase, poolOptionsOf, type Database } from '../db/client.js';
 import { connectReplicas } from '../db/replicas.js';
-import { newSqlTrace, withSqlTrace, type SqlStatement } from '../db/sql-counter.js';
+import { newSqlTrace, type SqlStatement } from '../db/sql-counter.js';
 import { createLogger } from '../logger.js';
 import { connectRedis } from '../redis/client.js';
 import { toGlobalId } from '../relay/global-id.js';
@@ -102,6 +102,11 @@ export interface TestGatewayOptions {
   readonly cache?: boolean;
   /** Test-only hooks into the cache's load path (e.g. pause a reader after its MySQL read). */
   readonly cacheHooks?: CacheHooks;
+  /**
+   * Execute every query `run()` sends with both engines too (graphql-jit and graphql-js, each with a fresh
+   * context, outside the SQL count) and fail when they disagree. Default: on while the cache is off.
+   */
+  readonly compareExecutors?: boolean;
   /** Where the gateway's log lines go (default stdout), e.g. to assert what is and is not logged. */
   readonly logDestination?: DestinationStream;
   /**
@@ -156,6 +161,38 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     ...(options.cacheHooks ? { cacheHooks: options.cacheHooks } : {}),
   });
 
+  // With the cache off, every query run() executes is also executed by both engines on the side, each with a
+  // fresh context, and they must agree (src/execution/executor.ts). With the cache on, the extra executions would
+  // fill it and change what the test measures next.
+  const compareExecutors = options.compareExecutors ?? !config.cacheEnabled;
+  const expectSameExecution = async (query: string, variables: Record<string, unknown> | undefined, authorization: string | undefined) => {
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch {
+      return; // a syntax error never reaches an executor
+    }
+    const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+    if (operations.length !== 1 || operations[0]!.operation !== 'query' || validate(gateway.execution.schema, document).length > 0) return;
+    const outcome = async (engine: 'jit' | 'graphql-js') => {
+      const contextValue = await gateway.createContext({ authorization });
+      const result = await gateway.execution.executeWith(engine, { document, operationName: null, variables, contextValue });
+      return JSON.stringify({
+        data: result.data,
+        errors: result.errors?.map((error) => ({
+          message: error.message,
+          path: error.path,
+          locations: error.locations,
+          code: error.extensions?.code ?? null,
+        })),
+      });
+    };
+    const [compiled, interpreted] = [await outcome('jit'), await outcome('graphql-js')];
+    if (compiled !== interpreted) {
+      throw new Error(`graphql-jit and graphql-js disagree on ${query}\n  jit:        ${compiled.slice(0, 2000)}\n  graphql-js: ${interpreted.slice(0, 2000)}`);
+    }
+  };
+
   const authorizationFor = async (caller: Caller): Promise<string | undefined> => {
     if (caller === null) return undefined;
     if (typeof caller === 'object' && 'authorization' in caller) return caller.authorization;
@@ -180,18 +217,17 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     authorizationFor,
     async run<TData>(query: string, variables?: Record<string, unknown>, runOptions: RunOptions = {}) {
       const authorization = await authorizationFor(runOptions.as === undefined ? 'admin' : runOptions.as);
-      const contextValue = await gateway.createContext({ authorization });
       const trace = newSqlTrace({ capture: runOptions.captureStatements ?? false });
+      const contextValue = await gateway.createContext({ authorization, sqlTrace: trace });
       const http = {
         method: 'POST',
         headers: new HeaderMap(Object.entries(runOptions.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
         search: '',
         body: null,
       };
-      const response = await withSqlTrace(trace, () =>
-        gateway.apollo.executeOperation({ query, http, ...(variables ? { variables } : {}) }, { contextValue }),
-      );
+      const response = await gateway.apollo.executeOperation({ query, http, ...(variables ? { variables } : {}) }, { contextValue });
       if (response.body.kind !== 'single') throw new Error('run() expects a single (non-incremental) result.');
+      if (compareExecutors) await expectSameExecution(query, variables, authorization);
       // Serialized as the server serializes it, the data is exactly what a client receives (DateTime as ISO
       // strings, a response-cache hit's cached text).
       const { data, errors } = JSON.parse(stringifyResult(response.body.singleResult)) as {

@@ -1,10 +1,10 @@
 /** Per-request loaders for clinicians: by id, through the fragment cache. */
 import { cacheTags } from '../../cache/tags.js';
 import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
-import { clinicianRepository, type ClinicianRow } from './repository.js';
+import { clinicianReads, type ClinicianRow } from './repository.js';
 
 export function createClinicianLoaders(context: LoaderContext) {
-  const repository = clinicianRepository(context.db);
+  const repository = clinicianReads(context.reads);
   return {
     byId: cachedLoader<number, ClinicianRow | null>(
       context,

@@ -2,7 +2,7 @@
 import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
-import { eventRepository, type EventRow } from './repository.js';
+import { eventReads, type EventRow } from './repository.js';
 
 export interface EventPageKey {
   readonly after: CreatedAtPosition | null;
@@ -10,7 +10,7 @@ export interface EventPageKey {
 }
 
 export function createEventLoaders(context: LoaderContext) {
-  const repository = eventRepository(context.db);
+  const repository = eventReads(context.reads);
   const byId = cachedLoader<number, EventRow | null>(
     context,
     { name: 'Event', tagsOf: (id, row) => (row ? [cacheTags.event(id)] : [cacheTags.event(id), cacheTags.absent('Event')]) },

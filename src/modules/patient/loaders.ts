@@ -2,7 +2,7 @@
 import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
-import { patientRepository, type PatientListFilter, type PatientRow } from './repository.js';
+import { patientReads, type PatientListFilter, type PatientRow } from './repository.js';
 
 export interface PatientPageKey {
   readonly filter: PatientListFilter;
@@ -11,7 +11,7 @@ export interface PatientPageKey {
 }
 
 export function createPatientLoaders(context: LoaderContext) {
-  const repository = patientRepository(context.db);
+  const repository = patientReads(context.reads);
   const byId = cachedLoader<number, PatientRow | null>(
     context,
     { name: 'Patient', tagsOf: (id, row) => (row ? [cacheTags.patient(id)] : [cacheTags.patient(id), cacheTags.absent('Patient')]) },

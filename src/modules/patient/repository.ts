@@ -1,16 +1,22 @@
 /**
- * SQL for patients: by id, the keyset-paginated patient list and its count.
- * Every method is one statement whatever the number of keys it is given
- * (callers chunk IN-lists through their DataLoader's maxBatchSize).
+ * SQL for patients. Reads (`patientReads`, the loaders' path): by id, the
+ * keyset-paginated patient list and its count, each one statement whatever
+ * the number of keys (callers chunk IN-lists through their DataLoader's
+ * maxBatchSize), as SQL text rendered once (src/db/sql.ts). Writes
+ * (`patientRepository`, drizzle, in the mutation's transaction): insert,
+ * versioned update, delete with children, row lock.
  */
-import { and, count, desc, eq, gt, inArray, like, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { medicalRecords, patients, selections } from '../../../drizzle/schema.js';
+import type { Reads } from '../../db/request-db.js';
+import { column, columnsOf, tableOf, toReadRow, type ReadRow } from '../../db/sql.js';
 import type { Executor } from '../../db/transaction.js';
 import { afterCreatedAt, type CreatedAtPosition } from '../keyset.js';
 
-export type PatientRow = typeof patients.$inferSelect;
-export type PatientChanges = Partial<Pick<PatientRow, 'name' | 'email' | 'birthDate' | 'isActive'>>;
-export type NewPatient = Pick<PatientRow, 'name' | 'email' | 'birthDate' | 'isActive'>;
+export type PatientRow = ReadRow<typeof patients.$inferSelect>;
+type PatientValues = typeof patients.$inferSelect;
+export type PatientChanges = Partial<Pick<PatientValues, 'name' | 'email' | 'birthDate' | 'isActive'>>;
+export type NewPatient = Pick<PatientValues, 'name' | 'email' | 'birthDate' | 'isActive'>;
 
 /** affectedRows of a mysql2 write result (drizzle returns [ResultSetHeader, fields]). */
 export function affectedRows(result: unknown): number {
@@ -34,42 +40,78 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
-function filterConditions(filter: PatientListFilter): SQL[] {
-  const conditions: SQL[] = [];
-  if (filter.isActive != null) conditions.push(eq(patients.isActive, filter.isActive));
-  // The column's collation (utf8mb4_unicode_ci) makes LIKE case-insensitive.
-  if (filter.nameContains) conditions.push(like(patients.name, `%${escapeLike(filter.nameContains)}%`));
-  if (filter.bornAfter) conditions.push(gt(patients.birthDate, filter.bornAfter));
-  if (filter.bornBefore) conditions.push(lt(patients.birthDate, filter.bornBefore));
-  if (filter.onlyId != null) conditions.push(eq(patients.id, filter.onlyId));
-  return conditions;
+const PATIENTS = tableOf(patients);
+const PATIENT_COLUMNS = columnsOf(patients);
+const ID = column(patients.id);
+const CREATED_AT = column(patients.createdAt);
+const AFTER = afterCreatedAt(CREATED_AT, ID);
+const BY_IDS = `select ${PATIENT_COLUMNS} from ${PATIENTS} where ${ID} in (?)`;
+
+/** `WHERE` conditions (joined by AND) and their parameters for a list filter. */
+function filterConditions(filter: PatientListFilter): { conditions: string[]; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (filter.isActive != null) {
+    conditions.push(`${column(patients.isActive)} = ?`);
+    params.push(filter.isActive);
+  }
+  if (filter.nameContains) {
+    // The column's collation (utf8mb4_unicode_ci) makes LIKE case-insensitive.
+    conditions.push(`${column(patients.name)} like ?`);
+    params.push(`%${escapeLike(filter.nameContains)}%`);
+  }
+  if (filter.bornAfter) {
+    conditions.push(`${column(patients.birthDate)} > ?`);
+    params.push(filter.bornAfter);
+  }
+  if (filter.bornBefore) {
+    conditions.push(`${column(patients.birthDate)} < ?`);
+    params.push(filter.bornBefore);
+  }
+  if (filter.onlyId != null) {
+    conditions.push(`${ID} = ?`);
+    params.push(filter.onlyId);
+  }
+  return { conditions, params };
 }
 
-export function patientRepository(db: Executor) {
+const where = (conditions: readonly string[]) => (conditions.length > 0 ? ` where ${conditions.join(' and ')}` : '');
+
+/** The loaders' reads of patients (one statement each). */
+export function patientReads(db: Reads) {
   return {
     findByIds(ids: readonly number[]): Promise<PatientRow[]> {
-      return db
-        .select()
-        .from(patients)
-        .where(inArray(patients.id, [...ids]));
+      return db.rows<PatientRow>(BY_IDS, [ids]);
     },
 
     /** Up to `limit` patients newest first, strictly after `after`. */
     page(filter: PatientListFilter, after: CreatedAtPosition | null, limit: number): Promise<PatientRow[]> {
-      const conditions = filterConditions(filter);
-      if (after) conditions.push(afterCreatedAt(patients.createdAt, patients.id, after));
-      return db
-        .select()
-        .from(patients)
-        .where(and(...conditions))
-        .orderBy(desc(patients.createdAt), desc(patients.id))
-        .limit(limit);
+      const { conditions, params } = filterConditions(filter);
+      if (after) {
+        conditions.push(AFTER.sql);
+        params.push(...AFTER.params(after));
+      }
+      return db.rows<PatientRow>(
+        `select ${PATIENT_COLUMNS} from ${PATIENTS}${where(conditions)} order by ${CREATED_AT} desc, ${ID} desc limit ?`,
+        [...params, limit],
+      );
     },
 
+    async count(filter: PatientListFilter): Promise<number> {
+      const { conditions, params } = filterConditions(filter);
+      const [row] = await db.rows<{ total: number }>(`select count(*) as total from ${PATIENTS}${where(conditions)}`, params);
+      return Number(row?.total ?? 0);
+    },
+  };
+}
+
+/** A mutation's writes (and locking reads) of patients, in its transaction. */
+export function patientRepository(db: Executor) {
+  return {
     /** Inserts one patient (one statement) and returns the row as stored. */
     async insert(values: NewPatient, now: Date): Promise<PatientRow> {
       const result = await db.insert(patients).values({ ...values, createdAt: now, updatedAt: now, version: 1 });
-      return { ...values, id: insertId(result), createdAt: now, updatedAt: now, version: 1 };
+      return toReadRow({ ...values, id: insertId(result), createdAt: now, updatedAt: now, version: 1 });
     },
 
     /**
@@ -88,7 +130,7 @@ export function patientRepository(db: Executor) {
         .set({ ...changes, updatedAt: now, version: sql`${patients.version} + 1` })
         .where(and(eq(patients.id, id), eq(patients.version, expectedVersion)));
       const [row] = await db.select().from(patients).where(eq(patients.id, id));
-      return { updated: affectedRows(result) === 1, row: row ?? null };
+      return { updated: affectedRows(result) === 1, row: row ? toReadRow(row) : null };
     },
 
     /**
@@ -119,13 +161,6 @@ export function patientRepository(db: Executor) {
       return rows.length === 1;
     },
 
-    async count(filter: PatientListFilter): Promise<number> {
-      const [row] = await db
-        .select({ total: count() })
-        .from(patients)
-        .where(and(...filterConditions(filter)));
-      return row?.total ?? 0;
-    },
   };
 }
 

@@ -6,7 +6,7 @@
 import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
-import { recordRepository, type RecordRow, type RecordStatusValue } from './repository.js';
+import { recordReads, type RecordRow, type RecordStatusValue } from './repository.js';
 
 export interface RecordPageKey {
   readonly patientId: number;
@@ -23,7 +23,7 @@ export interface RecordCountKey {
 const pageArguments = (key: RecordPageKey) => JSON.stringify([key.status, key.after, key.limit]);
 
 export function createRecordLoaders(context: LoaderContext) {
-  const repository = recordRepository(context.db);
+  const repository = recordReads(context.reads);
   const byId = cachedLoader<number, RecordRow | null>(
     context,
     {

@@ -1,66 +1,83 @@
 /**
- * SQL for medical records: by id, the first page of every patient's records in
- * one statement (ROW_NUMBER per patient, no LATERAL, so MySQL 8 and MariaDB
- * both run it) and record counts per patient.
+ * SQL for medical records. Reads (`recordReads`, the loaders' path, SQL text
+ * rendered once: src/db/sql.ts): by id, the first page of every patient's
+ * records in one statement (ROW_NUMBER per patient, no LATERAL, so MySQL 8
+ * and MariaDB both run it) and record counts per patient. Writes
+ * (`recordRepository`, drizzle): insert, versioned update, locked delete.
  */
-import { and, asc, count, eq, getTableColumns, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { affectedRows } from '../patient/repository.js';
 import { medicalRecords } from '../../../drizzle/schema.js';
+import type { Reads } from '../../db/request-db.js';
+import { column, columnsOf, propertiesOf, tableOf, toReadRow, type ReadRow } from '../../db/sql.js';
 import type { Executor } from '../../db/transaction.js';
 import { afterCreatedAt, type CreatedAtPosition } from '../keyset.js';
 
-export type RecordRow = typeof medicalRecords.$inferSelect;
+export type RecordRow = ReadRow<typeof medicalRecords.$inferSelect>;
+type RecordValues = typeof medicalRecords.$inferSelect;
 export type RecordStatusValue = RecordRow['status'];
-export type NewRecord = Pick<RecordRow, 'patientId' | 'authorId' | 'diagnosis' | 'treatment' | 'notes' | 'status'>;
-export type RecordChanges = Partial<Pick<RecordRow, 'diagnosis' | 'treatment' | 'notes' | 'status'>>;
+export type NewRecord = Pick<RecordValues, 'patientId' | 'authorId' | 'diagnosis' | 'treatment' | 'notes' | 'status'>;
+export type RecordChanges = Partial<Pick<RecordValues, 'diagnosis' | 'treatment' | 'notes' | 'status'>>;
 
-function perPatientConditions(patientIds: readonly number[], status: RecordStatusValue | null): SQL[] {
-  const conditions = [inArray(medicalRecords.patientId, [...patientIds])];
-  if (status) conditions.push(eq(medicalRecords.status, status));
-  return conditions;
+const RECORDS = tableOf(medicalRecords);
+const RECORD_COLUMNS = columnsOf(medicalRecords);
+const RECORD_PROPERTIES = propertiesOf(medicalRecords);
+const ID = column(medicalRecords.id);
+const PATIENT_ID = column(medicalRecords.patientId);
+const STATUS = column(medicalRecords.status);
+const CREATED_AT = column(medicalRecords.createdAt);
+const AFTER = afterCreatedAt(CREATED_AT, ID);
+const BY_IDS = `select ${RECORD_COLUMNS} from ${RECORDS} where ${ID} in (?)`;
+
+/** The per-patient conditions (patients, optional status) and their parameters. */
+function perPatient(patientIds: readonly number[], status: RecordStatusValue | null): { conditions: string[]; params: unknown[] } {
+  return status
+    ? { conditions: [`${PATIENT_ID} in (?)`, `${STATUS} = ?`], params: [patientIds, status] }
+    : { conditions: [`${PATIENT_ID} in (?)`], params: [patientIds] };
 }
 
-export function recordRepository(db: Executor) {
+/** The loaders' reads of medical records. */
+export function recordReads(db: Reads) {
   return {
     findByIds(ids: readonly number[]): Promise<RecordRow[]> {
-      return db
-        .select()
-        .from(medicalRecords)
-        .where(inArray(medicalRecords.id, [...ids]));
+      return db.rows<RecordRow>(BY_IDS, [ids]);
     },
 
     /**
      * For each patient, up to `limit` records newest first (strictly after
      * `after` when given), in one statement. Rows come grouped by patient.
      */
-    async pagesByPatient(
+    pagesByPatient(
       patientIds: readonly number[],
       options: { status: RecordStatusValue | null; after: CreatedAtPosition | null; limit: number },
     ): Promise<RecordRow[]> {
-      const conditions = perPatientConditions(patientIds, options.status);
-      if (options.after) conditions.push(afterCreatedAt(medicalRecords.createdAt, medicalRecords.id, options.after));
-      const ranked = db
-        .select({
-          ...getTableColumns(medicalRecords),
-          rowNumber: sql<number>`row_number() over (partition by ${medicalRecords.patientId} order by ${medicalRecords.createdAt} desc, ${medicalRecords.id} desc)`.as(
-            'row_number',
-          ),
-        })
-        .from(medicalRecords)
-        .where(and(...conditions))
-        .as('ranked');
-      const rows = await db
-        .select()
-        .from(ranked)
-        .where(lte(ranked.rowNumber, options.limit))
-        .orderBy(asc(ranked.patientId), asc(ranked.rowNumber));
-      return rows.map(({ rowNumber: _rowNumber, ...row }) => row);
+      const { conditions, params } = perPatient(patientIds, options.status);
+      if (options.after) {
+        conditions.push(AFTER.sql);
+        params.push(...AFTER.params(options.after));
+      }
+      return db.rows<RecordRow>(
+        `select ${RECORD_PROPERTIES} from (select ${RECORD_COLUMNS}, row_number() over (partition by ${PATIENT_ID} order by ${CREATED_AT} desc, ${ID} desc) as \`rowNumber\` ` +
+          `FROM ${RECORDS} where ${conditions.join(' and ')}) as \`ranked\` where \`rowNumber\` <= ? order by \`patientId\`, \`rowNumber\``,
+        [...params, options.limit],
+      );
     },
 
+    /** Record counts per patient (patients without records are absent). */
+    countsByPatient(patientIds: readonly number[], status: RecordStatusValue | null): Promise<{ patientId: number; total: number }[]> {
+      const { conditions, params } = perPatient(patientIds, status);
+      return db.rows(`select ${PATIENT_ID} as \`patientId\`, count(*) as \`total\` from ${RECORDS} where ${conditions.join(' and ')} group by ${PATIENT_ID}`, params);
+    },
+  };
+}
+
+/** A mutation's writes (and locking reads) of medical records, in its transaction. */
+export function recordRepository(db: Executor) {
+  return {
     /** Inserts one record (one statement) and returns the row as stored. */
     async insert(values: NewRecord, now: Date): Promise<RecordRow> {
       const [result] = await db.insert(medicalRecords).values({ ...values, createdAt: now, updatedAt: now, version: 1 });
-      return { ...values, id: result.insertId, createdAt: now, updatedAt: now, version: 1 };
+      return toReadRow({ ...values, id: result.insertId, createdAt: now, updatedAt: now, version: 1 });
     },
 
     /** Versioned update then the row as it stands; run in a transaction (see patientRepository.updateVersioned). */
@@ -75,7 +92,7 @@ export function recordRepository(db: Executor) {
         .set({ ...changes, updatedAt: now, version: sql`${medicalRecords.version} + 1` })
         .where(and(eq(medicalRecords.id, id), eq(medicalRecords.version, expectedVersion)));
       const [row] = await db.select().from(medicalRecords).where(eq(medicalRecords.id, id));
-      return { updated: affectedRows(result) === 1, row: row ?? null };
+      return { updated: affectedRows(result) === 1, row: row ? toReadRow(row) : null };
     },
 
     /** Locks the listed records that exist and returns them (id, patient); run in a transaction before deleteByIds. */
@@ -92,17 +109,6 @@ export function recordRepository(db: Executor) {
       return affectedRows(await db.delete(medicalRecords).where(inArray(medicalRecords.id, [...ids])));
     },
 
-    /** Record counts per patient (patients without records are absent). */
-    countsByPatient(
-      patientIds: readonly number[],
-      status: RecordStatusValue | null,
-    ): Promise<{ patientId: number; total: number }[]> {
-      return db
-        .select({ patientId: medicalRecords.patientId, total: count() })
-        .from(medicalRecords)
-        .where(and(...perPatientConditions(patientIds, status)))
-        .groupBy(medicalRecords.patientId);
-    },
   };
 }
 

@@ -1,7 +1,7 @@
 /** Per-request loaders for schedules: by id and the slots of each event (optionally one date), through the fragment cache. */
 import { cacheTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
-import { scheduleRepository, type ScheduleRow } from './repository.js';
+import { scheduleReads, type ScheduleRow } from './repository.js';
 
 export interface EventSchedulesKey {
   readonly eventId: number;
@@ -9,7 +9,7 @@ export interface EventSchedulesKey {
 }
 
 export function createScheduleLoaders(context: LoaderContext) {
-  const repository = scheduleRepository(context.db);
+  const repository = scheduleReads(context.reads);
   const byId = cachedLoader<number, ScheduleRow | null>(
     context,
     {

@@ -5,7 +5,7 @@
  */
 import { cacheTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
-import { selectionRepository, type SelectionRow } from './repository.js';
+import { selectionReads, type SelectionRow } from './repository.js';
 
 export interface PatientSelectionsKey {
   readonly patientId: number;
@@ -24,7 +24,7 @@ const participantArguments = (key: ParticipantPageKey) =>
   JSON.stringify([key.afterPatientId, key.onlyPatientId, key.limit]);
 
 export function createSelectionLoaders(context: LoaderContext) {
-  const repository = selectionRepository(context.db);
+  const repository = selectionReads(context.reads);
   const byId = cachedLoader<number, SelectionRow | null>(
     context,
     {

@@ -1,44 +1,93 @@
 /**
- * SQL for selections (a patient's pick of a slot): by id, per schedule, per
- * patient, counts, and the per-event participant pages (distinct patients,
- * ROW_NUMBER per event over the grouped rows, one statement for all events).
+ * SQL for selections (a patient's pick of a slot). Reads (`selectionReads`,
+ * the loaders' path, SQL text rendered once: src/db/sql.ts): by id, per
+ * schedule, per patient, counts, and the per-event participant pages
+ * (distinct patients, ROW_NUMBER per event over the grouped rows, one
+ * statement for all events). Writes (`selectionRepository`, drizzle): a
+ * patient's picks in one event replaced.
  */
-import { and, asc, count, countDistinct, eq, getTableColumns, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { schedules, selections } from '../../../drizzle/schema.js';
+import type { Reads } from '../../db/request-db.js';
+import { column, columnsOf, tableOf, type ReadRow } from '../../db/sql.js';
 import type { Executor } from '../../db/transaction.js';
 
-export type SelectionRow = typeof selections.$inferSelect;
+export type SelectionRow = ReadRow<typeof selections.$inferSelect>;
 
-export function selectionRepository(db: Executor) {
+const SELECTIONS = tableOf(selections);
+const SELECTION_COLUMNS = columnsOf(selections);
+const ID = column(selections.id);
+const PATIENT_ID = column(selections.patientId);
+const SCHEDULE_ID = column(selections.scheduleId);
+const EVENT_ID = column(selections.eventId);
+const BY_IDS = `select ${SELECTION_COLUMNS} from ${SELECTIONS} where ${ID} in (?)`;
+const BY_SCHEDULES = `select ${SELECTION_COLUMNS} from ${SELECTIONS} where ${SCHEDULE_ID} in (?) order by ${SCHEDULE_ID}, ${ID}`;
+const BY_PATIENTS =
+  `select ${SELECTION_COLUMNS} from ${SELECTIONS} inner join ${tableOf(schedules)} on ${column(schedules.id)} = ${SCHEDULE_ID} ` +
+  `WHERE ${PATIENT_ID} in (?) %EVENT% order by ${PATIENT_ID}, ${column(schedules.date)}, ${column(schedules.time)}, ${ID}`;
+const BY_PATIENTS_ALL = BY_PATIENTS.replace('%EVENT%', '');
+const BY_PATIENTS_IN_EVENT = BY_PATIENTS.replace('%EVENT%', `AND ${EVENT_ID} = ?`);
+const COUNTS_BY_SCHEDULE = `select ${SCHEDULE_ID} as \`scheduleId\`, count(*) as \`total\` from ${SELECTIONS} where ${SCHEDULE_ID} in (?) group by ${SCHEDULE_ID}`;
+const PARTICIPANT_COUNTS = `select ${EVENT_ID} as \`eventId\`, count(distinct ${PATIENT_ID}) as \`total\` from ${SELECTIONS} where ${EVENT_ID} in (?) group by ${EVENT_ID}`;
+
+/** The loaders' reads of selections. */
+export function selectionReads(db: Reads) {
   return {
     findByIds(ids: readonly number[]): Promise<SelectionRow[]> {
-      return db
-        .select()
-        .from(selections)
-        .where(inArray(selections.id, [...ids]));
+      return db.rows<SelectionRow>(BY_IDS, [ids]);
     },
 
     /** The selections of each schedule, ordered by schedule, then selection id. */
     bySchedules(scheduleIds: readonly number[]): Promise<SelectionRow[]> {
-      return db
-        .select()
-        .from(selections)
-        .where(inArray(selections.scheduleId, [...scheduleIds]))
-        .orderBy(asc(selections.scheduleId), asc(selections.id));
+      return db.rows<SelectionRow>(BY_SCHEDULES, [scheduleIds]);
     },
 
     /** The selections of each patient (optionally in one event), ordered by the slot's date and time. */
     byPatients(patientIds: readonly number[], eventId: number | null): Promise<SelectionRow[]> {
-      const conditions: SQL[] = [inArray(selections.patientId, [...patientIds])];
-      if (eventId != null) conditions.push(eq(selections.eventId, eventId));
-      return db
-        .select(getTableColumns(selections))
-        .from(selections)
-        .innerJoin(schedules, eq(schedules.id, selections.scheduleId))
-        .where(and(...conditions))
-        .orderBy(asc(selections.patientId), asc(schedules.date), asc(schedules.time), asc(selections.id));
+      return eventId == null ? db.rows<SelectionRow>(BY_PATIENTS_ALL, [patientIds]) : db.rows<SelectionRow>(BY_PATIENTS_IN_EVENT, [patientIds, eventId]);
     },
 
+    countsBySchedule(scheduleIds: readonly number[]): Promise<{ scheduleId: number; total: number }[]> {
+      return db.rows(COUNTS_BY_SCHEDULE, [scheduleIds]);
+    },
+
+    /** Distinct participants per event (patients with at least one selection there). */
+    participantCounts(eventIds: readonly number[]): Promise<{ eventId: number; total: number }[]> {
+      return db.rows(PARTICIPANT_COUNTS, [eventIds]);
+    },
+
+    /**
+     * For each event, up to `limit` participant patient ids in ascending order,
+     * strictly after `afterPatientId`, in one statement.
+     */
+    participantPages(
+      eventIds: readonly number[],
+      options: { afterPatientId: number | null; onlyPatientId: number | null; limit: number },
+    ): Promise<{ eventId: number; patientId: number }[]> {
+      const conditions = [`${EVENT_ID} in (?)`];
+      const params: unknown[] = [eventIds];
+      if (options.afterPatientId != null) {
+        conditions.push(`${PATIENT_ID} > ?`);
+        params.push(options.afterPatientId);
+      }
+      if (options.onlyPatientId != null) {
+        conditions.push(`${PATIENT_ID} = ?`);
+        params.push(options.onlyPatientId);
+      }
+      // Window functions run after GROUP BY, so this ranks distinct (event, patient) pairs.
+      return db.rows(
+        `select \`eventId\`, \`patientId\` from (select ${EVENT_ID} as \`eventId\`, ${PATIENT_ID} as \`patientId\`, ` +
+          `ROW_NUMBER() OVER (partition by ${EVENT_ID} order by ${PATIENT_ID}) as \`rowNumber\` from ${SELECTIONS} ` +
+          `WHERE ${conditions.join(' and ')} group by ${EVENT_ID}, ${PATIENT_ID}) as \`ranked\` where \`rowNumber\` <= ? order by \`eventId\`, \`patientId\``,
+        [...params, options.limit],
+      );
+    },
+  };
+}
+
+/** A mutation's writes (and reads) of selections, in its transaction. */
+export function selectionRepository(db: Executor) {
+  return {
     /** A patient's selections in one event (id and slot), for replacing them. */
     ofPatientInEvent(patientId: number, eventId: number): Promise<{ id: number; scheduleId: number }[]> {
       return db
@@ -58,53 +107,6 @@ export function selectionRepository(db: Executor) {
         .values(scheduleIds.map((scheduleId) => ({ patientId, eventId, scheduleId, createdAt: now })));
     },
 
-    countsBySchedule(scheduleIds: readonly number[]): Promise<{ scheduleId: number; total: number }[]> {
-      return db
-        .select({ scheduleId: selections.scheduleId, total: count() })
-        .from(selections)
-        .where(inArray(selections.scheduleId, [...scheduleIds]))
-        .groupBy(selections.scheduleId);
-    },
-
-    /** Distinct participants per event (patients with at least one selection there). */
-    participantCounts(eventIds: readonly number[]): Promise<{ eventId: number; total: number }[]> {
-      return db
-        .select({ eventId: selections.eventId, total: countDistinct(selections.patientId) })
-        .from(selections)
-        .where(inArray(selections.eventId, [...eventIds]))
-        .groupBy(selections.eventId);
-    },
-
-    /**
-     * For each event, up to `limit` participant patient ids in ascending order,
-     * strictly after `afterPatientId`, in one statement.
-     */
-    async participantPages(
-      eventIds: readonly number[],
-      options: { afterPatientId: number | null; onlyPatientId: number | null; limit: number },
-    ): Promise<{ eventId: number; patientId: number }[]> {
-      const conditions: SQL[] = [inArray(selections.eventId, [...eventIds])];
-      if (options.afterPatientId != null) conditions.push(gt(selections.patientId, options.afterPatientId));
-      if (options.onlyPatientId != null) conditions.push(eq(selections.patientId, options.onlyPatientId));
-      // Window functions run after GROUP BY, so this ranks distinct (event, patient) pairs.
-      const ranked = db
-        .select({
-          eventId: selections.eventId,
-          patientId: selections.patientId,
-          rowNumber: sql<number>`row_number() over (partition by ${selections.eventId} order by ${selections.patientId})`.as(
-            'row_number',
-          ),
-        })
-        .from(selections)
-        .where(and(...conditions))
-        .groupBy(selections.eventId, selections.patientId)
-        .as('ranked');
-      return db
-        .select({ eventId: ranked.eventId, patientId: ranked.patientId })
-        .from(ranked)
-        .where(lte(ranked.rowNumber, options.limit))
-        .orderBy(asc(ranked.eventId), asc(ranked.patientId));
-    },
   };
 }
 
