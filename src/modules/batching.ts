@@ -45,17 +45,61 @@ export interface LoaderOptions<K> {
   readonly name?: string;
 }
 
+/**
+ * A request's DataLoader that also answers `peek(key)`: the value once loaded (or primed), synchronously,
+ * else undefined. A resolver whose value a parent already loaded for all its siblings (src/execution/prefetch.ts)
+ * returns it as it is, not a promise.
+ *
+ * Example:
+ *   await loader.loadMany([1, 2]);
+ *   loader.peek(1) // { id: 1, … } (null for a key without a row)
+ *   loader.peek(3) // undefined: not loaded
+ */
+export class RequestLoader<K, V> extends DataLoader<K, V, string | number | K> {
+  private readonly loaded: Map<string | number | K, V>;
+  private readonly keyOf: (key: K) => string | number | K;
+
+  constructor(batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>, options: LoaderOptions<K>) {
+    const loaded = new Map<string | number | K, V>();
+    const keyOf = options.cacheKeyFn ?? ((key: K) => key);
+    const spanName = options.name ? `dataloader.batch ${options.name}` : 'dataloader.batch';
+    super(
+      async (keys) => {
+        const values = await inSpan(
+          spanName,
+          () => ({ 'dataloader.name': options.name ?? '', 'dataloader.batch.keys': keys.length }),
+          () => batch(keys),
+        );
+        for (let index = 0; index < keys.length; index += 1) {
+          const value = values[index];
+          if (!(value instanceof Error)) loaded.set(keyOf(keys[index]!), value as V);
+        }
+        return values;
+      },
+      { maxBatchSize: options.chunkSize, ...(options.cacheKeyFn ? { cacheKeyFn: options.cacheKeyFn } : {}) },
+    );
+    this.loaded = loaded;
+    this.keyOf = keyOf;
+  }
+
+  /** The value of `key` if it is loaded (null for a key without a row), else undefined. */
+  peek(key: K): V | undefined {
+    return this.loaded.get(this.keyOf(key));
+  }
+
+  override prime(key: K, value: V | PromiseLike<V> | Error): this {
+    if (!(value instanceof Error) && !(value !== null && typeof value === 'object' && 'then' in value)) {
+      if (!this.loaded.has(this.keyOf(key))) this.loaded.set(this.keyOf(key), value as V);
+    }
+    return super.prime(key, value);
+  }
+}
+
 export function createLoader<K, V>(
   batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
   options: LoaderOptions<K>,
-): DataLoader<K, V, string | number | K> {
-  const spanName = options.name ? `dataloader.batch ${options.name}` : 'dataloader.batch';
-  const traced = (keys: readonly K[]) =>
-    inSpan(spanName, () => ({ 'dataloader.name': options.name ?? '', 'dataloader.batch.keys': keys.length }), () => batch(keys));
-  return new DataLoader<K, V, string | number | K>(traced, {
-    maxBatchSize: options.chunkSize,
-    ...(options.cacheKeyFn ? { cacheKeyFn: options.cacheKeyFn } : {}),
-  });
+): RequestLoader<K, V> {
+  return new RequestLoader(batch, options);
 }
 
 /**
@@ -72,7 +116,7 @@ export function cachedLoader<K, V>(
   fragment: Omit<FragmentSpec<K, V>, 'keyOf'> & Partial<Pick<FragmentSpec<K, V>, 'keyOf'>>,
   batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
   options: { readonly cacheKeyFn?: (key: K) => string | number } = {},
-): DataLoader<K, V, string | number | K> {
+): RequestLoader<K, V> {
   const spec: FragmentSpec<K, V> = {
     ...fragment,
     keyOf: fragment.keyOf ?? options.cacheKeyFn ?? ((key: K) => String(key)),
@@ -140,4 +184,18 @@ export async function perGroup<K, V>(
     }),
   );
   return results;
+}
+
+/** A value or its promise: what a resolver returns when the value may already be loaded. */
+export type Loaded<T> = T | Promise<T>;
+
+/** `fn` of the value: at once when it is there, after it when it is a promise (no promise made for a loaded value). */
+export function whenLoaded<T, R>(value: Loaded<T>, fn: (value: T) => R): Loaded<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+/** The value of `key`: as it is when the loader has it (a parent prefetched it), else its load. */
+export function known<K, V>(loader: RequestLoader<K, V>, key: K): Loaded<V> {
+  const value = loader.peek(key);
+  return value !== undefined ? value : loader.load(key);
 }

@@ -1,4 +1,7 @@
-/** Resolvers of Event, its connection types and the event entry points of Query. */
+/**
+ * Resolvers of Event, its connection types and the event entry points of Query. The event list and
+ * `Event.schedules` load what their children select for all of them at once (src/execution/prefetch.ts).
+ */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { requireViewer } from '../../auth/policy.js';
 import type { GatewayContext } from '../../context.js';
@@ -7,6 +10,8 @@ import { checkFirst, connectionResolvers, toConnection } from '../../relay/conne
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { createdAtPositionOf, toCreatedAtPosition } from '../keyset.js';
 import type { PatientRow } from '../patient/repository.js';
+import type { EventRow } from './repository.js';
+import { prefetchChildren, prefetchConnectionNodes, registerPrefetcher } from '../../execution/prefetch.js';
 
 const EVENTS_CONNECTION = 'events';
 const participantsConnectionName = (eventId: number) => `Event:${eventId}.participants`;
@@ -21,6 +26,12 @@ function toPatientIdPosition(position: readonly (string | number)[]): number {
   return patientId as number;
 }
 
+registerPrefetcher('Event.schedules', async (parents, args, context, field) => {
+  const date = (args.date as string | null | undefined) ?? null;
+  const lists = await context.loaders.schedule.byEvent.loadMany((parents as EventRow[]).map((row) => ({ eventId: row.id, date })));
+  return { rows: lists.flatMap((list) => (Array.isArray(list) ? list : [])), type: 'Schedule', selections: field };
+});
+
 export const eventResolvers: Resolvers<GatewayContext> = {
   Query: {
     event: (_root, { id }, context) => {
@@ -32,6 +43,7 @@ export const eventResolvers: Resolvers<GatewayContext> = {
       const size = checkFirst(first, context.config.maxPageSize, info);
       const position = after != null ? toCreatedAtPosition(context.cursors.decode(after, EVENTS_CONNECTION)) : null;
       const rows = await context.loaders.event.page.load({ after: position, limit: size + 1 });
+      await prefetchConnectionNodes(rows.slice(0, size), 'Event', info, context);
       return toConnection(rows, {
         first: size,
         after,
@@ -44,7 +56,15 @@ export const eventResolvers: Resolvers<GatewayContext> = {
     id: (row) => toGlobalId('Event', row.id),
     organizer: (row, _args, context) =>
       row.organizerId == null ? null : context.loaders.clinician.byId.load(row.organizerId),
-    schedules: (row, { date }, context) => context.loaders.schedule.byEvent.load({ eventId: row.id, date: date ?? null }),
+    schedules: (row, { date }, context, info) => {
+      const key = { eventId: row.id, date: date ?? null };
+      const loaded = context.loaders.schedule.byEvent.peek(key);
+      if (loaded !== undefined) return loaded;
+      return context.loaders.schedule.byEvent.load(key).then(async (rows) => {
+        await prefetchChildren(rows, 'Schedule', info.fieldNodes, info, context);
+        return rows;
+      });
+    },
     participants: async (row, { first, after }, context, info) => {
       const viewer = requireViewer(context);
       const size = checkFirst(first, context.config.maxPageSize, info);

@@ -1,4 +1,8 @@
-/** Resolvers of Patient, its connection types and the patient entry points of Query. */
+/**
+ * Resolvers of Patient, its connection types and the patient entry points of Query. The patient list and
+ * `Patient.records` load what their children select for all of them at once, and register the prefetchers
+ * of `Patient.records` and `Patient.recordCount` (src/execution/prefetch.ts).
+ */
 import type { PatientFilter, Resolvers } from '../../__generated__/resolvers-types.js';
 import { readable, requireViewer } from '../../auth/policy.js';
 import type { GatewayContext } from '../../context.js';
@@ -6,7 +10,12 @@ import { checkFirst, connectionResolvers, toConnection } from '../../relay/conne
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { createdAtPositionOf, toCreatedAtPosition } from '../keyset.js';
 import { LIMITS, searchText } from '../validation.js';
-import type { PatientListFilter } from './repository.js';
+import { getNamedType, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
+import { connectionNodeSelections, prefetchConnectionNodes, registerPrefetcher } from '../../execution/prefetch.js';
+import { known } from '../batching.js';
+import type { RecordPageKey } from '../record/loaders.js';
+import type { RecordRow, RecordStatusValue } from '../record/repository.js';
+import type { PatientListFilter, PatientRow } from './repository.js';
 
 function listFilter(filter: PatientFilter | null | undefined): PatientListFilter {
   return {
@@ -20,6 +29,34 @@ function listFilter(filter: PatientFilter | null | undefined): PatientListFilter
 /** Cursors of records(status:) only continue the same patient's list with the same status. */
 export const recordsConnectionName = (patientId: number, status: string | null | undefined) =>
   `Patient:${patientId}.records|${status ?? ''}`;
+
+/** The page `Patient.records` loads for a patient: its loader key, size and cursor namespace (the prefetcher makes the same). */
+function recordsPage(
+  patientId: number,
+  args: { first?: number | null; after?: string | null; status?: RecordStatusValue | null },
+  context: GatewayContext,
+  info: Pick<GraphQLResolveInfo, 'parentType' | 'fieldName'>,
+): { key: RecordPageKey; size: number; connection: string } {
+  const size = checkFirst(args.first, context.config.maxPageSize, info);
+  const connection = recordsConnectionName(patientId, args.status);
+  const position = args.after != null ? toCreatedAtPosition(context.cursors.decode(args.after, connection)) : null;
+  return { key: { patientId, status: args.status ?? null, after: position, limit: size + 1 }, size, connection };
+}
+
+registerPrefetcher('Patient.records', async (parents, args, context, field, info) => {
+  const patientType = info.schema.getType('Patient') as GraphQLObjectType;
+  const pages = (parents as PatientRow[]).map((row) => recordsPage(row.id, args, context, { parentType: patientType, fieldName: 'records' }));
+  const loaded = await context.loaders.record.pageByPatient.loadMany(pages.map((page) => page.key));
+  const rows = loaded.flatMap((records, index) => (Array.isArray(records) ? records.slice(0, pages[index]!.size) : []));
+  const connection = getNamedType(patientType.getFields().records!.type) as GraphQLObjectType;
+  return { rows, type: 'MedicalRecord', selections: connectionNodeSelections(field, connection, info) };
+});
+
+registerPrefetcher('Patient.recordCount', async (parents, args, context) => {
+  const status = (args.status as RecordStatusValue | null | undefined) ?? null;
+  await context.loaders.record.countByPatient.loadMany((parents as PatientRow[]).map((row) => ({ patientId: row.id, status })));
+  return null;
+});
 
 export const patientResolvers: Resolvers<GatewayContext> = {
   Query: {
@@ -37,6 +74,7 @@ export const patientResolvers: Resolvers<GatewayContext> = {
       // A patient sees themselves in the list and nobody else.
       const visible: PatientListFilter = viewer.role === 'patient' ? { ...base, onlyId: viewer.patientId } : base;
       const rows = await context.loaders.patient.page.load({ filter: visible, after: position, limit: size + 1 });
+      await prefetchConnectionNodes(rows.slice(0, size), 'Patient', info, context);
       return toConnection(rows, {
         first: size,
         after,
@@ -47,25 +85,24 @@ export const patientResolvers: Resolvers<GatewayContext> = {
   },
   Patient: {
     id: (row) => toGlobalId('Patient', row.id),
-    records: async (row, { first, after, status }, context, info) => {
-      const size = checkFirst(first, context.config.maxPageSize, info);
-      const connection = recordsConnectionName(row.id, status);
-      const position = after != null ? toCreatedAtPosition(context.cursors.decode(after, connection)) : null;
-      const rows = await context.loaders.record.pageByPatient.load({
-        patientId: row.id,
-        status: status ?? null,
-        after: position,
-        limit: size + 1,
-      });
-      return toConnection(rows, {
-        first: size,
-        after,
-        cursorOf: (record) => context.cursors.encode(connection, createdAtPositionOf(record)),
-        totalCount: () => context.loaders.record.countByPatient.load({ patientId: row.id, status: status ?? null }),
+    records: (row, args, context, info) => {
+      const page = recordsPage(row.id, args, context, info);
+      const toPage = (rows: RecordRow[]) =>
+        toConnection(rows, {
+          first: page.size,
+          after: args.after,
+          cursorOf: (record) => context.cursors.encode(page.connection, createdAtPositionOf(record)),
+          totalCount: () => context.loaders.record.countByPatient.load({ patientId: row.id, status: args.status ?? null }),
+        });
+      const loader = context.loaders.record.pageByPatient;
+      const loaded = loader.peek(page.key);
+      if (loaded !== undefined) return toPage(loaded);
+      return loader.load(page.key).then(async (rows) => {
+        await prefetchConnectionNodes(rows.slice(0, page.size), 'MedicalRecord', info, context);
+        return toPage(rows);
       });
     },
-    recordCount: (row, { status }, context) =>
-      context.loaders.record.countByPatient.load({ patientId: row.id, status: status ?? null }),
+    recordCount: (row, { status }, context) => known(context.loaders.record.countByPatient, { patientId: row.id, status: status ?? null }),
     selections: async (row, { eventId }, context) => {
       const viewer = requireViewer(context);
       const event = eventId == null ? null : expectGlobalId(eventId, 'Event', 'eventId');

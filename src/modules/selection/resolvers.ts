@@ -1,21 +1,37 @@
-/** Resolvers of Selection (a patient's pick of a slot). */
+/**
+ * Resolvers of Selection (a patient's pick of a slot), and the prefetcher of
+ * `Selection.patient` (src/execution/prefetch.ts): a list of selections loads
+ * all their patients in one batch, and each `patient` is then returned as it
+ * is, without a promise.
+ */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import type { GatewayContext } from '../../context.js';
 import { gatewayError } from '../../errors.js';
+import { registerPrefetcher } from '../../execution/prefetch.js';
 import { toGlobalId } from '../../relay/global-id.js';
+import { known, whenLoaded } from '../batching.js';
+import type { SelectionRow } from './repository.js';
+
+function existing<T>(what: string) {
+  return (row: T | null): T => {
+    if (!row) throw gatewayError('NOT_FOUND', `The ${what} of this selection no longer exists.`);
+    return row;
+  };
+}
+const existingPatient = existing<object>('patient');
+const existingSchedule = existing<object>('schedule');
+
+registerPrefetcher('Selection.patient', async (parents, _args, context, field) => {
+  const rows = (await context.loaders.patient.byId.loadMany((parents as SelectionRow[]).map((row) => row.patientId))).filter(
+    (row): row is NonNullable<typeof row> & object => row !== null && !(row instanceof Error),
+  );
+  return { rows, type: 'Patient', selections: field };
+});
 
 export const selectionResolvers: Resolvers<GatewayContext> = {
   Selection: {
     id: (row) => toGlobalId('Selection', row.id),
-    patient: async (row, _args, context) => {
-      const patient = await context.loaders.patient.byId.load(row.patientId);
-      if (!patient) throw gatewayError('NOT_FOUND', 'The patient of this selection no longer exists.');
-      return patient;
-    },
-    schedule: async (row, _args, context) => {
-      const schedule = await context.loaders.schedule.byId.load(row.scheduleId);
-      if (!schedule) throw gatewayError('NOT_FOUND', 'The schedule of this selection no longer exists.');
-      return schedule;
-    },
+    patient: (row, _args, context) => whenLoaded(known(context.loaders.patient.byId, row.patientId), existingPatient) as never,
+    schedule: (row, _args, context) => whenLoaded(known(context.loaders.schedule.byId, row.scheduleId), existingSchedule) as never,
   },
 };
