@@ -28,6 +28,8 @@ const { values } = parseArgs({
     cache: { type: 'string', default: '0' },
     connections: { type: 'string', default: '20' },
     port: { type: 'string', default: '4477' },
+    /** Also write a sampling heap profile (what allocates), next to the CPU profile. */
+    heap: { type: 'boolean', default: false },
   },
 });
 const scenario = values.scenario as QueryName;
@@ -90,7 +92,15 @@ async function main(): Promise<void> {
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    ['--cpu-prof', `--cpu-prof-dir=${directory}`, '--max-semi-space-size=64', '--import', 'tsx', 'bench/variants/gateway.ts'],
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${directory}`,
+      ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${directory}`] : []),
+      '--max-semi-space-size=64',
+      '--import',
+      'tsx',
+      'bench/variants/gateway.ts',
+    ],
     {
       cwd: ROOT,
       env: {

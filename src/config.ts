@@ -59,8 +59,12 @@ export interface Config {
   readonly jwtMaxLifetimeSeconds: number;
   /** JWT_CLOCK_SKEW_SECONDS (60): how far in the future a token's `iat` may lie before it is refused. */
   readonly jwtClockSkewSeconds: number;
+  /** JWT_CACHE_MAX_ENTRIES (10000): verified tokens remembered (until they expire) so a session's token is verified once; 0 verifies every request. */
+  readonly jwtCacheMaxEntries: number;
   /** TRUSTED_PROXY_HOPS (0): proxies in front of the gateway whose X-Forwarded-For entries are believed; 0 uses the socket's address. */
   readonly trustedProxyHops: number;
+  /** SLOW_REQUEST_MS (1000): a /graphql request taking longer is logged (one line); faster ones that succeed are not; 0 logs every request. */
+  readonly slowRequestMs: number;
   /** REQUEST_BODY_TIMEOUT_MS (10000): a request's headers and body must have arrived within this time, or it is answered 408 and closed. */
   readonly requestBodyTimeoutMs: number;
   /** CURSOR_SECRET (derived from JWT_SECRET): HMAC key that makes cursors tamper-evident. */
@@ -220,8 +224,10 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret,
     jwtMaxLifetimeSeconds: integer(env, 'JWT_MAX_LIFETIME_SECONDS', 31 * 24 * 3600, 1),
     jwtClockSkewSeconds: integer(env, 'JWT_CLOCK_SKEW_SECONDS', 60),
+    jwtCacheMaxEntries: integer(env, 'JWT_CACHE_MAX_ENTRIES', 10_000),
     trustedProxyHops: integer(env, 'TRUSTED_PROXY_HOPS', 0),
     requestBodyTimeoutMs: integer(env, 'REQUEST_BODY_TIMEOUT_MS', 10_000, 100),
+    slowRequestMs: integer(env, 'SLOW_REQUEST_MS', 1000),
     cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,
     logLevel: env.LOG_LEVEL ?? 'info',
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1),

@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GraphQLError } from 'graphql';
-import { principalKey, tokenRulesOf, viewerFromAuthorization, type Viewer } from './auth/token.js';
+import { principalKey, TokenVerifier, tokenRulesOf, type Viewer } from './auth/token.js';
 import type { Cache, CacheSession } from './cache/cache.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
-import { createRequestDb } from './db/request-db.js';
+import { createRequestDb, type RequestDb } from './db/request-db.js';
 import { newSqlTrace, type SqlTrace } from './db/sql-counter.js';
 import { createReadRouter, type ReplicaHealth } from './db/replicas.js';
 import { createLoaders, type Loaders } from './modules/loaders.js';
@@ -74,7 +74,7 @@ export interface ReplicaOptions {
 
 export function createContextFactory(database: Database, config: Config, cache: Cache, options: ReplicaOptions = {}): ContextFactory {
   const cursors = createCursorCodec(config.cursorSecret);
-  const tokenRules = tokenRulesOf(config);
+  const tokens = new TokenVerifier(tokenRulesOf(config));
   const router = createReadRouter({
     primary: database.instrumented,
     replicas: (options.replicas ?? []).map((replica) => replica.instrumented),
@@ -84,14 +84,14 @@ export function createContextFactory(database: Database, config: Config, cache: 
     ...(options.replicaHealth ? { health: options.replicaHealth } : {}),
   });
   return async (request) => {
-    const auth = await viewerFromAuthorization(request.authorization, tokenRules);
+    const auth = tokens.viewerOf(request.authorization);
     const cacheSession = cache.session();
     const subject = auth.viewer ? principalKey(auth.viewer) : null;
     const reads = router ? await router.begin(subject, cacheSession) : null;
     const sql = request.sqlTrace ?? newSqlTrace();
     const requestDb = createRequestDb(database, sql, reads ? reads.route : null);
     const loaders = createLoaders({ reads: requestDb, chunkSize: config.inChunkSize, cache, session: cacheSession });
-    const context: GatewayContext = {
+    return new RequestContext({
       requestId: request.requestId ?? randomUUID(),
       viewer: auth.viewer,
       authError: auth.error,
@@ -109,14 +109,39 @@ export function createContextFactory(database: Database, config: Config, cache: 
         return loaders.renew();
       },
       cacheSession,
-      get db() {
-        return requestDb.writer;
-      },
       cursors,
       config,
       persistedDocument: request.persistedDocument ?? null,
       payer: auth.viewer ? principalKey(auth.viewer) : `address:${request.clientAddress ?? 'unknown'}`,
-    };
-    return context;
+      requestDb,
+    });
   };
+}
+
+/**
+ * A request's context. `db` is a getter on the prototype, not an own property: Apollo hands resolvers a shallow
+ * copy (Object.assign onto the same prototype), which would otherwise call it, and build a drizzle handle, for
+ * every request, queries included.
+ */
+class RequestContext implements GatewayContext {
+  readonly requestId!: string;
+  readonly viewer!: Viewer | null;
+  readonly authError!: GraphQLError | null;
+  readonly loaders!: Loaders;
+  readonly sql!: SqlTrace;
+  readonly committed!: GatewayContext['committed'];
+  readonly cacheSession!: CacheSession;
+  readonly cursors!: CursorCodec;
+  readonly config!: Config;
+  readonly persistedDocument!: PersistedDocument | null;
+  readonly payer!: string;
+  private readonly requestDb!: RequestDb;
+
+  constructor(fields: Omit<GatewayContext, 'db'> & { requestDb: RequestDb }) {
+    Object.assign(this, fields);
+  }
+
+  get db(): Db {
+    return this.requestDb.writer;
+  }
 }

@@ -7,11 +7,12 @@
  * Example:
  *   throw gatewayError('BAD_USER_INPUT', 'Argument "first" must be between 0 and 100, got 101.', { argument: 'first' });
  *
- * Before Apollo runs (Express middleware), `sendError(res, code, message)`
+ * Before Apollo runs (the HTTP front), `sendError(res, code, message)`
  * answers with the same body shape and the code's status.
  */
 import { HeaderMap } from '@apollo/server';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import Negotiator from 'negotiator';
 import { GraphQLError } from 'graphql';
 
 export const HTTP_STATUS_BY_CODE = {
@@ -57,6 +58,12 @@ export function gatewayError(
 /** The media types a GraphQL response may be sent as, in Apollo's order of preference for `*\/*`. */
 const RESPONSE_MEDIA_TYPES = ['application/json', 'application/graphql-response+json'];
 
+/** The response media type `Accept` asks for, as Apollo negotiates it (application/json unless the client prefers the GraphQL one). */
+export function responseMediaType(accept: string | undefined): string {
+  if (accept === undefined) return RESPONSE_MEDIA_TYPES[0]!;
+  return new Negotiator({ headers: { accept } }).mediaType(RESPONSE_MEDIA_TYPES) ?? RESPONSE_MEDIA_TYPES[0]!;
+}
+
 /**
  * Answers a request with one error, outside GraphQL execution, in the shape
  * Apollo uses: `{ errors: [{ message, extensions: { code, ...extensions } }] }`.
@@ -64,20 +71,18 @@ const RESPONSE_MEDIA_TYPES = ['application/json', 'application/graphql-response+
  * The content type is negotiated from `Accept` as Apollo does: a client that
  * prefers `application/graphql-response+json` (Apollo Client 4) gets it, and
  * so reads a 4xx as GraphQL errors rather than a transport failure.
- *
- * Example:
- *   sendError(res, 'PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
  */
 export function sendError(
-  res: Response,
+  res: ServerResponse,
   code: ErrorCode,
   message: string,
   { extensions = {}, status, headers = {} }: { extensions?: Record<string, unknown>; status?: number; headers?: Record<string, string> } = {},
 ): void {
-  const mediaType = res.req.accepts(RESPONSE_MEDIA_TYPES) || RESPONSE_MEDIA_TYPES[0]!;
-  res
-    .status(status ?? HTTP_STATUS_BY_CODE[code])
-    .set(headers)
-    .type(`${mediaType}; charset=utf-8`)
-    .send(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
+  const body = JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] });
+  res.writeHead(status ?? HTTP_STATUS_BY_CODE[code], {
+    ...headers,
+    'content-type': `${responseMediaType(res.req?.headers.accept)}; charset=utf-8`,
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
 }

@@ -21,6 +21,7 @@
  * Options: `endpoint`, `headers` (pre-filled in the headers editor, shown
  * open), `tabs`.
  */
+import type { Logger } from '../logger.js';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,8 @@ export interface GraphiqlOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Example operations, one GraphiQL tab each (first one active). */
   readonly tabs: readonly { readonly title: string; readonly query: string; readonly variables?: string }[];
+  /** Where a bundle that does not build is reported. */
+  readonly logger?: Logger;
 }
 
 interface Asset {
@@ -224,7 +227,7 @@ export function createGraphiqlHandler(options: GraphiqlOptions): express.Router 
     try {
       return await bundle();
     } catch (error) {
-      req.log?.warn({ err: error }, 'graphiql: the bundle did not build');
+      options.logger?.warn({ err: error, path: req.path }, 'graphiql: the bundle did not build');
       res
         .status(503)
         .set('Cache-Control', 'no-store')

@@ -17,60 +17,31 @@
  *   allowed) a registered one, or nothing: PERSISTED_QUERY_REQUIRED.
  *
  * What a request may run is decided by src/http/graphql-request.ts for every
- * method and content type; `middleware` applies its decision to the Express
- * request (the approved fields replace the body or the search string), so
- * Apollo only ever sees an approved document. Apollo's own APQ is off
- * (`persistedQueries: false`) and so is its CSRF check
- * (`csrfPrevention: false`): both happen in that one decision.
+ * method and content type, in the HTTP front (src/http/graphql-handler.ts),
+ * which hands Apollo only the approved fields; this plugin registers APQ
+ * documents. Apollo's own APQ is off (`persistedQueries: false`) and so is
+ * its CSRF check (`csrfPrevention: false`): both happen in that one decision.
  *
  * Options: `manifest` (hash to text), `store` (createApqStore),
  * `trustedOnly` (NODE_ENV=production), `allowRegistration`
  * (ALLOW_APQ_REGISTRATION: on in development, off in production).
  *
  * Example:
- *   const persisted = usePersistedDocuments({ manifest, store, trustedOnly: false, allowRegistration: true });
- *   app.use('/graphql', express.json({ verify: verifyBody }), persisted.middleware, graphqlHandler(apollo, …));
- *   new ApolloServer({ plugins: [persisted.plugin, …], persistedQueries: false, csrfPrevention: false });
+ *   const rules = { manifest, store, trustedOnly: false, allowRegistration: true };
+ *   graphqlHandler({ apollo, rules, … });  // the decision
+ *   new ApolloServer({ plugins: [usePersistedDocuments(rules), …], persistedQueries: false, csrfPrevention: false });
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context.js';
-import { gatewayError, sendError } from '../errors.js';
-import { resolveGraphqlRequest, searchOf, type GraphqlRequestRules, type PersistedDocument } from '../http/graphql-request.js';
+import { gatewayError } from '../errors.js';
+import type { GraphqlRequestRules } from '../http/graphql-request.js';
 
 export type { PersistedDocument } from '../http/graphql-request.js';
 
 export type PersistedDocumentsOptions = GraphqlRequestRules;
 
-export function usePersistedDocuments(rules: PersistedDocumentsOptions): {
-  middleware: RequestHandler;
-  plugin: ApolloServerPlugin<GatewayContext>;
-} {
-  const middleware: RequestHandler = async (req, res, next) => {
-    const queryAt = req.url.indexOf('?');
-    const decision = await resolveGraphqlRequest(
-      { method: req.method, headers: req.headers, search: queryAt < 0 ? '' : req.url.slice(queryAt), body: req.body as unknown },
-      rules,
-    );
-    if (decision.kind === 'pass') return next();
-    if (decision.kind === 'refuse') {
-      return sendError(res, decision.code, decision.message, {
-        ...(decision.status !== undefined ? { status: decision.status } : {}),
-        ...(decision.headers ? { headers: { ...decision.headers } } : {}),
-      });
-    }
-    if (req.method === 'GET') {
-      req.url = `${queryAt < 0 ? req.url : req.url.slice(0, queryAt)}${searchOf(decision.request)}`;
-      // A GET has no body: its content type describes nothing Apollo should check.
-      delete req.headers['content-type'];
-    } else {
-      req.body = decision.request;
-    }
-    if (decision.document) (res.locals as { persistedDocument?: PersistedDocument }).persistedDocument = decision.document;
-    return next();
-  };
-
-  const plugin: ApolloServerPlugin<GatewayContext> = {
+export function usePersistedDocuments(rules: PersistedDocumentsOptions): ApolloServerPlugin<GatewayContext> {
+  return {
     async requestDidStart({ contextValue }) {
       if (contextValue.persistedDocument?.source !== 'register') return;
       return {
@@ -90,6 +61,4 @@ export function usePersistedDocuments(rules: PersistedDocumentsOptions): {
       };
     },
   };
-
-  return { middleware, plugin };
 }

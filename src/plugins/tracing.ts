@@ -6,7 +6,7 @@
  *
  * Two halves, because an Apollo plugin cannot make its span the active
  * context of the hooks and resolvers Apollo calls:
- * - `traceGraphqlRequests()`, Express middleware in front of /graphql: starts
+ * - `traceGraphqlRequests()`, the HTTP front's wrapper of /graphql: starts
  *   the span (kind SERVER, child of an incoming W3C `traceparent`) and runs
  *   the rest of the request inside it, so everything the request awaits sees
  *   it as the active span. Ends it when the response closes, if the plugin
@@ -30,7 +30,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayContext } from '../context.js';
 import { tracer, tracingEnabled } from '../telemetry/tracing.js';
 import { errorCodesOf } from './metrics.js';
@@ -43,7 +43,7 @@ const SERVER_FAULTS = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']);
 /** Spans started by the middleware, which the plugin adopts instead of starting its own. */
 const requestSpans = new WeakSet<Span>();
 
-export function traceGraphqlRequests(): RequestHandler {
+export function traceGraphqlRequests(): (req: IncomingMessage, res: ServerResponse, next: () => unknown) => unknown {
   return (req, res, next) => {
     if (!tracingEnabled()) return next();
     const parent = propagation.extract(context.active(), req.headers);

@@ -22,7 +22,9 @@ const existingPatient = existing<object>('patient');
 const existingSchedule = existing<object>('schedule');
 
 registerPrefetcher('Selection.patient', async (parents, _args, context, field) => {
-  const rows = (await context.loaders.patient.byId.loadMany((parents as SelectionRow[]).map((row) => row.patientId))).filter(
+  // Many selections name the same patients (an event page: 5,000 selections, 50 participants): one load per patient.
+  const patientIds = [...new Set((parents as SelectionRow[]).map((row) => row.patientId))];
+  const rows = (await context.loaders.patient.byId.loadMany(patientIds)).filter(
     (row): row is NonNullable<typeof row> & object => row !== null && !(row instanceof Error),
   );
   return { rows, type: 'Patient', selections: field };
