@@ -5,10 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { PROJECT_ROOT } from './paths.js';
 
-export const SCHEMA_FOLDER = fileURLToPath(new URL('../schema', import.meta.url));
+export const SCHEMA_FOLDER = path.join(PROJECT_ROOT, 'schema');
 
 export function loadTypeDefs(): string[] {
   return readdirSync(SCHEMA_FOLDER)

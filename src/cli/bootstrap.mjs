@@ -8,11 +8,11 @@
  * runs `docker compose up -d --wait mysql redis` with the repo's
  * docker-compose.yml; otherwise it exits with one message naming both ways.
  *
- *   node src/cli/bootstrap.mjs start   # npm start
+ *   node src/cli/bootstrap.mjs start   # npm start (NODE_ENV=production: the compiled dist/main.js, built when stale)
  *   node src/cli/bootstrap.mjs test    # npm test (extra args go to vitest)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -104,8 +104,36 @@ function exec(command, args) {
 
 ensureDependencies();
 await ensureServices();
+/** The newest modification time of the files under `folder` (recursively), 0 when it does not exist. */
+function newestUnder(folder) {
+  if (!existsSync(folder)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs);
+  }
+  return newest;
+}
+
+/** Production runs the compiled bundle (npm run build); it is built first when missing or older than the sources. */
+function ensureBuilt() {
+  const bundle = `${root}/dist/main.js`;
+  const built = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
+  if (built > 0 && built >= Math.max(newestUnder(`${root}/src`), newestUnder(`${root}/drizzle`))) return;
+  console.error('bootstrap: building the production bundle (npm run build)…');
+  if (run(npm, ['run', 'build']) !== 0) {
+    console.error('bootstrap: npm run build failed; see the output above.');
+    process.exit(1);
+  }
+}
+
 if (mode === 'start') {
-  exec(process.execPath, [...SERVER_NODE_FLAGS, '--import', 'tsx', 'src/main.ts', ...rest]);
+  if ((process.env.NODE_ENV ?? 'development') === 'production') {
+    ensureBuilt();
+    exec(process.execPath, [...SERVER_NODE_FLAGS, 'dist/main.js', ...rest]);
+  } else {
+    // Development keeps TypeScript through tsx: edit, restart, no build step.
+    exec(process.execPath, [...SERVER_NODE_FLAGS, '--import', 'tsx', 'src/main.ts', ...rest]);
+  }
 } else if (mode === 'test') {
   if (run(npm, ['run', 'check']) !== 0) process.exit(1);
   exec(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...rest]);

@@ -4,12 +4,13 @@
  * database creation and migrations.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
 import mysql from 'mysql2/promise';
 import * as schema from '../../drizzle/schema.js';
 import type { Config } from '../config.js';
+import { PROJECT_ROOT } from '../paths.js';
 import type { PoolStats } from './connection-gate.js';
 import { InstrumentedPool } from './pool.js';
 import type { SqlTrace } from './sql-counter.js';
@@ -38,7 +39,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle/migrations', import.meta.url));
+export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'drizzle', 'migrations');
 
 /** How the server cuts off a long statement: MariaDB and MySQL name the setting differently. */
 export interface StatementTimeout {
