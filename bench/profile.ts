@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import { signToken } from '../src/auth/token.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { BENCH_DATABASE_URL, BENCH_JWT_SECRET, BENCH_REDIS_URL, QUERIES, type QueryName } from './scenarios.js';
@@ -90,6 +91,19 @@ async function main(): Promise<void> {
   const directory = path.join(ROOT, 'bench', 'results', 'profiles');
   mkdirSync(directory, { recursive: true });
   const started = Date.now();
+  // The compiled bundle, as production runs it (src/cli/build.mjs), not TypeScript through tsx.
+  const bundle = path.join(ROOT, 'bench', '.build', 'profile-gateway.js');
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['bench/variants/gateway.ts'],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   const child = spawn(
     process.execPath,
     [
@@ -97,9 +111,7 @@ async function main(): Promise<void> {
       `--cpu-prof-dir=${directory}`,
       ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${directory}`] : []),
       '--max-semi-space-size=64',
-      '--import',
-      'tsx',
-      'bench/variants/gateway.ts',
+      bundle,
     ],
     {
       cwd: ROOT,
@@ -152,7 +164,7 @@ async function main(): Promise<void> {
     .filter((name) => name.endsWith('.cpuprofile'))
     .map((name) => path.join(directory, name))
     .filter((file) => statSync(file).mtimeMs >= started)
-    // tsx's loader thread writes a small profile of its own; the main thread's is the largest.
+    // A worker thread, if any, writes a small profile of its own; the main thread's is the largest.
     .sort((a, b) => statSync(b).size - statSync(a).size)[0];
   if (!newest) throw new Error('no profile was written');
   process.stdout.write(`profile: ${path.relative(ROOT, newest)}\n`);

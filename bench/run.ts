@@ -5,16 +5,21 @@
  *
  * 1. Seeds `gw_bench_suite` with `npm run db:seed` at bench scale (skipped
  *    when it already holds exactly that data set).
- * 2. Starts every variant as its own process (bench/variants/*): the gateway
- *    with caches off, with a warm cache, and in naive mode; the raw
- *    node:http + mysql2 floor; GraphQL Yoga + response cache on Redis over
- *    the gateway's resolvers; Join Monster.
+ * 2. Bundles each variant script (bench/variants/<name>.ts) with esbuild as
+ *    the production build does (src/cli/build.mjs) into
+ *    bench/.build/<name>.js, and starts every variant as its own `node`
+ *    process on its bundle: the gateway with caches off, with a warm cache,
+ *    and in naive mode; the raw node:http + mysql2 floor; stock Apollo
+ *    Server 5 standalone (S0 only); GraphQL Yoga + response cache on Redis
+ *    over the gateway's resolvers; Join Monster.
  * 3. Checks that every variant answers every scenario with the same bytes as
  *    the gateway, and leaves out (and reports) any that does not.
  * 4. Drives load with autocannon's API: per round, the variants of a
  *    scenario one after another (A B A B), each with a warm-up and a measured
- *    run; SQL statements per request from each server's own counter
- *    (/bench/stats) and Redis commands per request from Redis' INFO.
+ *    run, and the seed-002 replay (a fixed burst of event pages on the
+ *    caches-off gateway); SQL statements per request and GC's share of CPU
+ *    from each server's own /bench/stats, Redis commands per request from
+ *    Redis' INFO.
  * 5. Writes bench/results/latest.{md,json,svg} (bench/report.ts).
  *
  * `npm run bench -- --soak 10m` (30s, 10m, 1h...) is the soak mode: the S5

@@ -5,7 +5,7 @@
  * = CACHE_ENABLED=0 + DB_IN_CHUNK_SIZE=1 (every loader batch holds one key:
  * one SQL statement per parent, as an API without DataLoaders runs).
  * Its SQL counter is /metrics' gateway_sql_statements_total, also served as
- * /bench/stats by the harness' contract.
+ * /bench/stats by the harness' contract, with its GC and CPU time (./stats.ts).
  */
 import http from 'node:http';
 import { loadConfig } from '../../src/config.js';
@@ -14,6 +14,7 @@ import { totalStatements } from '../../src/db/sql-counter.js';
 import { createLogger } from '../../src/logger.js';
 import { connectRedis } from '../../src/redis/client.js';
 import { createGateway } from '../../src/server.js';
+import { sendBenchStats } from './stats.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
@@ -24,7 +25,7 @@ const gateway = await createGateway({ config, database, logger, redis });
 const [app] = gateway.httpServer.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
 gateway.httpServer.removeAllListeners('request');
 gateway.httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-  if (req.url === '/bench/stats') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sql: totalStatements() }));
+  if (req.url === '/bench/stats') sendBenchStats(res, totalStatements());
   else app!(req, res);
 });
 const { url } = await gateway.listen();

@@ -15,7 +15,8 @@
  * out of scope here, and for an admin they filter nothing.
  *
  * Contract with bench/run.ts: POST /graphql `{ query, variables }`, GET
- * /bench/stats `{ "sql": n }` (statements sent through `dbCall` below),
+ * /bench/stats `{ "sql": n, "gcMs": g, "cpuMs": c }` (n: statements sent
+ * through `dbCall` below; g and c: ./stats.ts),
  * `ready <url>` on stdout, exit 0 on SIGTERM/SIGINT.
  * Env: PORT, DATABASE_URL, JWT_SECRET, LOG_LEVEL, DB_POOL_SIZE.
  */
@@ -49,6 +50,7 @@ import { createLogger } from '../../src/logger.js';
 import { DateScalar, LocalTimeScalar } from '../../src/modules/scalars.js';
 import { parseGlobalId, toGlobalId, type NodeType } from '../../src/relay/global-id.js';
 import { serveVariant } from './serve.js';
+import { sendBenchStats } from './stats.js';
 
 // join-monster is CommonJS with `exports.default`: from ESM, the default import is its module.exports.
 const joinMonster = joinMonsterModule.default;
@@ -390,7 +392,7 @@ async function handleGraphQL(req: http.IncomingMessage): Promise<{ status: numbe
 
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/bench/stats') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sql: statements }));
+    sendBenchStats(res, statements);
     return;
   }
   if (req.method !== 'POST' || req.url !== '/graphql') {

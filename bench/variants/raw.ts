@@ -14,8 +14,8 @@
  *
  * Environment (the harness' variant contract): PORT, DATABASE_URL,
  * JWT_SECRET, CURSOR_SECRET (default `cursor:${JWT_SECRET}`), DB_POOL_SIZE (10).
- * `GET /bench/stats` answers `{ "sql": n }`, n counting every statement this
- * process sent since start.
+ * `GET /bench/stats` answers `{ "sql": n, "gcMs": g, "cpuMs": c }`, n counting
+ * every statement this process sent since start (g and c: ./stats.ts).
  *
  * Deliberately imported from the gateway: the scenario texts, the global-id
  * encoding and the cursor codec, so ids and cursors cannot drift from what
@@ -29,6 +29,7 @@ import { createCursorCodec, type CursorPosition } from '../../src/relay/cursor.j
 import { parseGlobalId, toGlobalId } from '../../src/relay/global-id.js';
 import { QUERIES } from '../scenarios.js';
 import { serveVariant } from './serve.js';
+import { sendBenchStats } from './stats.js';
 
 interface Settings {
   readonly port: number;
@@ -438,7 +439,7 @@ async function graphql(req: http.IncomingMessage, res: http.ServerResponse): Pro
 
 const server = http.createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/graphql') void graphql(req, res);
-  else if (req.method === 'GET' && req.url === '/bench/stats') send(res, 200, JSON.stringify({ sql: statementsSent }));
+  else if (req.method === 'GET' && req.url === '/bench/stats') sendBenchStats(res, statementsSent);
   else send(res, 404, '{"errors":[{"message":"Not found","extensions":{"code":"NOT_FOUND"}}]}');
 });
 

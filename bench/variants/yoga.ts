@@ -9,7 +9,7 @@
  * DataLoader-batched resolvers against MySQL.
  *
  * Contract with bench/run.ts: POST /graphql `{ query, variables }`, GET
- * /bench/stats `{ "sql": n }`, `ready <url>` on stdout, exit 0 on SIGTERM/SIGINT.
+ * /bench/stats `{ "sql": n, "gcMs": g, "cpuMs": c }` (./stats.ts), `ready <url>` on stdout, exit 0 on SIGTERM/SIGINT.
  * Env: PORT, DATABASE_URL, REDIS_URL, REDIS_KEY_PREFIX, JWT_SECRET, LOG_LEVEL, DB_POOL_SIZE.
  *
  * graphql comes from the root package (bench/.npmrc keeps it out of
@@ -32,6 +32,7 @@ import { createLogger } from '../../src/logger.js';
 import { resolvers } from '../../src/modules/resolvers.js';
 import { loadTypeDefs } from '../../src/schema.js';
 import { serveVariant } from './serve.js';
+import { sendBenchStats } from './stats.js';
 
 /** Whole responses live at most this long, whatever the SDL's @cacheControl maxAge says (300 s on most types). */
 const RESPONSE_TTL_MS = 60_000;
@@ -94,7 +95,7 @@ const yoga = createYoga({
 
 const server = http.createServer((req, res) => {
   if (req.url === '/bench/stats') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sql: totalStatements() }));
+    sendBenchStats(res, totalStatements());
     return;
   }
   void yoga(req, res);

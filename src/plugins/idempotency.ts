@@ -98,7 +98,9 @@ export function createMySqlIdempotencyStore(): IdempotencyStore {
 export function useIdempotency(options: { store: IdempotencyStore; ttlSeconds: number }): ApolloServerPlugin<GatewayContext> {
   const { store, ttlSeconds } = options;
   return {
-    async requestDidStart() {
+    async requestDidStart({ request }) {
+      // Nothing to do for a request without the header (every query, most mutations).
+      if (request.http?.headers.get(IDEMPOTENCY_HEADER) === undefined) return;
       let claim: { scope: string; key: string; fingerprint: string } | null = null;
       let replay: GraphQLResponse | null = null;
       return {

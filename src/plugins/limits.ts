@@ -74,7 +74,11 @@ export function useOperationLimits(options: OperationLimitsOptions): ApolloServe
       const name = definition.variable.name.value;
       if (Object.hasOwn(variables, name)) declared[name] = variables[name];
     }
-    const key = requestFingerprint({ documentHash: queryHash, operationName: operation.name?.value ?? '', variables: declared });
+    // No declared variables (most persisted documents): the document and operation are the whole key, no hashing.
+    const key =
+      operation.variableDefinitions === undefined || operation.variableDefinitions.length === 0
+        ? `${queryHash}\n${operation.name?.value ?? ''}`
+        : requestFingerprint({ documentHash: queryHash, operationName: operation.name?.value ?? '', variables: declared });
     let analysis = queryHash === undefined ? undefined : memo.get(key);
     if (!analysis) {
       analysis = analyzeOperation(schema, document, operation, declared);

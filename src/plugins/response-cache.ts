@@ -87,7 +87,10 @@ function setHttpCaching(headers: HeaderMap, policy: { maxAge: number; scope?: 'P
 
 export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: ResponseCacheOptions): ApolloServerPlugin<GatewayContext> {
   return {
-    async requestDidStart() {
+    async requestDidStart({ contextValue, request }) {
+      // Caching off, or no caller (every field fails UNAUTHENTICATED): nothing is looked up or stored, and only a
+      // GET needs this plugin (for its HTTP caching headers).
+      if ((!cache.enabled || contextValue.viewer === null) && request.http?.method !== 'GET') return;
       let outcome: Outcome = 'BYPASS';
       let keys: { PUBLIC: string; PRIVATE: string } | null = null;
       let fence: number | null = null;
