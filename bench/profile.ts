@@ -59,6 +59,8 @@ function categoryOf(frame: ProfileNode['callFrame']): string {
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules) return modules[1]!;
   if (url.includes('/src/')) return `gateway ${/\/src\/([^/]+)/.exec(url)?.[1] ?? ''}`;
+  // The bundle (bench/.build/): the gateway's own code, compiled into one file.
+  if (url.includes('/bench/.build/')) return 'gateway (bundle)';
   if (url.startsWith('node:')) return `node ${url.slice(5).split('/')[0]}`;
   return url === '' ? '(native)' : 'other';
 }

@@ -12,8 +12,12 @@ export interface Measurement {
   variant: string;
   label: string;
   connections: number;
+  /** A run of a fixed number of requests in all (a replay), without a warm-up; absent on timed runs. */
+  amount?: number;
   requests: number;
   rps: number;
+  /** Mean latency (ms); absent from reports written before it was recorded. */
+  mean?: number;
   p50: number;
   p95: number;
   p99: number;
@@ -25,6 +29,8 @@ export interface Measurement {
   errorExamples?: Record<string, string>;
   sqlPerRequest: number;
   redisPerRequest: number;
+  /** GC's share of the server's CPU time over the measured run (Δ gcMs / Δ cpuMs of its /bench/stats), when it reports both. */
+  gcShare?: number;
   /** Set when the server's process exited during the measured run. */
   exited?: string;
 }
@@ -32,6 +38,8 @@ export interface Measurement {
 export interface Ratio {
   name: string;
   target: string;
+  /** What the figure is when it is not a plain ratio: milliseconds, or a share shown as a percentage. */
+  unit?: 'ms' | '%';
   perRound: number[];
   median: number | null;
   met: boolean;
@@ -40,7 +48,19 @@ export interface Ratio {
 export interface BenchReport {
   date: string;
   machine: string;
-  method: { rounds: number; warmupSeconds: number; measuredSeconds: number; connections: number; quick: boolean; seed: unknown; s4Position: number };
+  method: {
+    rounds: number;
+    warmupSeconds: number;
+    measuredSeconds: number;
+    connections: number;
+    quick: boolean;
+    seed: unknown;
+    s4Position: number;
+    /** Why the method is what it is (shorter runs, fewer runs), in one sentence. */
+    note?: string;
+    /** The replay that runs in every round: its name, the document it sends, and how. */
+    replay?: { name: string; document: string; connections: number; amount: number; label: string };
+  };
   measurements: Measurement[];
   ratios: Ratio[];
   excluded: Record<string, string>;
@@ -49,6 +69,14 @@ export interface BenchReport {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const fixed = (value: number, digits = 1) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+/** The median of the values some runs have, or undefined when none has one. */
+const medianOf = (values: (number | undefined)[]) => {
+  const present = values.filter((value): value is number => value !== undefined && Number.isFinite(value));
+  return present.length > 0 ? median(present) : undefined;
+};
+const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${fixed(100 * share)} %`);
+/** A ratio's figure as its unit says: 1.23, 123.4 ms, 12.3 %. */
+const figure = (ratio: Ratio, value: number) => (ratio.unit === 'ms' ? `${fixed(value)} ms` : ratio.unit === '%' ? percent(value) : fixed(value, 2));
 
 /** One row per scenario, variant and connection count: the median over its rounds. */
 export function summarize(measurements: readonly Measurement[]): Measurement[] {
@@ -68,35 +96,75 @@ export function summarize(measurements: readonly Measurement[]): Measurement[] {
     errors: runs.reduce((sum, m) => sum + m.errors, 0),
     sqlPerRequest: median(runs.map((m) => m.sqlPerRequest)),
     redisPerRequest: median(runs.map((m) => m.redisPerRequest)),
+    ...(runs.some((m) => m.mean !== undefined) ? { mean: medianOf(runs.map((m) => m.mean))! } : {}),
+    ...(runs.some((m) => m.gcShare !== undefined) ? { gcShare: medianOf(runs.map((m) => m.gcShare))! } : {}),
   }));
 }
 
+/** The timed runs' table, one row per scenario, variant and connection count (none when only a replay ran). */
+function runLines(rows: readonly Measurement[]): string[] {
+  if (rows.length === 0) return [];
+  return [
+    '',
+    '## Every run (median over its rounds)',
+    '',
+    'GC % of CPU: the time the server spent in garbage collection (perf_hooks `gc` entries) over the CPU time it used (user + system) during the measured run.',
+    '',
+    '| scenario | variant | conn. | rounds | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req | Redis cmd/req | GC % of CPU |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (m) =>
+        `| ${m.scenario} | ${m.label} | ${m.connections} | ${m.round} | ${fixed(m.rps)} | ${fixed(m.p50)} | ${fixed(m.p95)} | ${fixed(m.p99)} | ${m.errors} | ` +
+        `${fixed(m.sqlPerRequest, 2)} | ${fixed(m.redisPerRequest, 2)} | ${percent(m.gcShare)} |`,
+    ),
+  ];
+}
+
+/** The replay's rows: one per round, then their median. */
+function replayLines(report: BenchReport): string[] {
+  const runs = report.measurements.filter((m) => m.amount !== undefined).sort((a, b) => a.round - b.round);
+  const replay = report.method.replay;
+  if (runs.length === 0) return [];
+  const row = (what: string, m: Measurement) =>
+    `| ${what} | ${m.requests} | ${m.mean === undefined ? 'n/a' : fixed(m.mean)} | ${fixed(m.p95)} | ${fixed(m.p99)} | ${m.errors} | ${fixed(m.sqlPerRequest, 2)} |`;
+  const [summary] = summarize(runs);
+  return [
+    '',
+    `## ${replay ? `${replay.name} replay` : 'Replay'} (median over rounds)`,
+    '',
+    replay
+      ? `${replay.connections} connections send ${replay.amount} requests of ${replay.document} in all (autocannon's \`amount\`), without a warm-up of their own, ` +
+        `to the ${replay.label}, in every round after the ${replay.document} runs.`
+      : '',
+    '',
+    '| round | requests | mean ms | p95 ms | p99 ms | errors | SQL/req |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...runs.map((m) => row(String(m.round), m)),
+    ...(summary && runs.length > 1 ? [row('median', summary)] : []),
+  ];
+}
+
 function markdown(report: BenchReport): string {
-  const rows = summarize(report.measurements).sort((a, b) => a.scenario.localeCompare(b.scenario) || b.connections - a.connections);
+  const rows = summarize(report.measurements.filter((m) => m.amount === undefined)).sort((a, b) => a.scenario.localeCompare(b.scenario) || b.connections - a.connections);
   const lines = [
     `# Benchmark ${report.date.slice(0, 10)}`,
     '',
     `Machine: ${report.machine}.`,
     '',
     `Method: ${report.method.rounds} round(s) for the ratio groups, ${report.method.warmupSeconds} s warm-up and ${report.method.measuredSeconds} s measured per run, ` +
-      `${report.method.connections} connections (and S1 at 1). Seed: ${JSON.stringify(report.method.seed)}. The whole run took ${report.durationSeconds} s.`,
+      `${report.method.connections} connections (and S1 at 1). ${report.method.note ? `${report.method.note} ` : ''}` +
+      `Seed: ${JSON.stringify(report.method.seed)}. The whole run took ${report.durationSeconds} s.`,
     '',
     '## Ratios (median of the per-round ratios)',
     '',
     '| ratio | target | median | per round | met |',
     '| --- | --- | ---: | --- | --- |',
     ...report.ratios.map(
-      (r) => `| ${r.name} | ${r.target} | ${r.median === null ? 'n/a' : fixed(r.median, 2)} | ${r.perRound.map((v) => fixed(v, 2)).join(', ')} | ${r.met ? 'yes' : '**no**'} |`,
+      (r) =>
+        `| ${r.name} | ${r.target} | ${r.median === null ? 'n/a' : figure(r, r.median)} | ${r.perRound.map((v) => figure(r, v)).join(', ')} | ${r.met ? 'yes' : '**no**'} |`,
     ),
-    '',
-    '## Every run (median over its rounds)',
-    '',
-    '| scenario | variant | conn. | rounds | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req | Redis cmd/req |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map(
-      (m) =>
-        `| ${m.scenario} | ${m.label} | ${m.connections} | ${m.round} | ${fixed(m.rps)} | ${fixed(m.p50)} | ${fixed(m.p95)} | ${fixed(m.p99)} | ${m.errors} | ${fixed(m.sqlPerRequest, 2)} | ${fixed(m.redisPerRequest, 2)} |`,
-    ),
+    ...runLines(rows),
+    ...replayLines(report),
   ];
   const failed = report.measurements.filter((m) => m.firstError);
   if (failed.length > 0) {
@@ -120,13 +188,15 @@ const COLORS: Record<string, string> = {
   'gateway-warm': '#2ca02c',
   'gateway-naive': '#d62728',
   raw: '#7f7f7f',
+  apollo: '#17becf',
   yoga: '#9467bd',
   'join-monster': '#ff7f0e',
 };
 
-/** Two panels of grouped bars (log scale for req/s, linear for p95), 20-connection runs only. */
+/** Two panels of grouped bars (log scale for req/s, linear for p95), 20-connection timed runs only (no replay). */
 function svg(report: BenchReport): string {
-  const rows = summarize(report.measurements).filter((m) => m.connections === Math.max(...report.measurements.map((x) => x.connections)));
+  const timed = report.measurements.filter((m) => m.amount === undefined);
+  const rows = summarize(timed).filter((m) => m.connections === Math.max(...timed.map((x) => x.connections)));
   const scenarios = [...new Set(rows.map((m) => m.scenario))].sort();
   const variants = Object.keys(COLORS).filter((variant) => rows.some((m) => m.variant === variant));
   const width = 980;

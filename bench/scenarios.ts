@@ -6,7 +6,9 @@
  * Every variant serves POST /graphql with a JSON body `{ query, variables }`
  * (the gateway gets the same document by APQ hash, as production clients do)
  * and an admin bearer token, and `GET /bench/stats` answering
- * `{ "sql": <SQL statements sent since start, counted at its driver> }`.
+ * `{ "sql": <SQL statements sent since start, counted at its driver>,
+ *    "gcMs": <time in garbage collection since start>, "cpuMs": <CPU time, user + system> }`
+ * (bench/variants/stats.ts; the harness reads GC's share of CPU from gcMs and cpuMs).
  */
 import type { SeedOptions } from '../src/seed/seed.js';
 

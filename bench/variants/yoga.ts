@@ -42,7 +42,7 @@ const config = loadConfig({ ...process.env, CACHE_ENABLED: '0' });
 const logger = createLogger(config.logLevel);
 const database = await connectDatabase(config.databaseUrl, poolOptionsOf(config));
 const cache = createCache({ config, redis: null, logger, metrics: new Registry() });
-const createContext = createContextFactory(database.db, config, cache);
+const createContext = createContextFactory(database, config, cache);
 
 // keyPrefix lets several runs share one Redis without reading each other's responses.
 // (Caveat, irrelevant to read-only runs: the store's entity invalidation uses KEYS,
