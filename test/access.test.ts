@@ -166,11 +166,11 @@ const EVENT_WITH_SELECTIONS = /* GraphQL */ `
   }
 `;
 // event by id; schedules, participant page and participant count in one round;
-// selections and selection counts per schedule; the participating patients
-// (one by-id batch, shared by selections.patient and participants.nodes).
-const EVENT_WITH_SELECTIONS_SQL_FOR_STAFF = 7;
+// selections per schedule (their lists are also the selection counts); the participating
+// patients (one by-id batch, shared by selections.patient and participants.nodes).
+const EVENT_WITH_SELECTIONS_SQL_FOR_STAFF = 6;
 // A patient's participants.totalCount counts their own participation: one more statement.
-const EVENT_WITH_SELECTIONS_SQL_FOR_PATIENT = 8;
+const EVENT_WITH_SELECTIONS_SQL_FOR_PATIENT = 7;
 
 // ---------------------------------------------------------------- no token
 

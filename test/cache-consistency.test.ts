@@ -256,7 +256,7 @@ describe('a reader paused between its MySQL read and its write-back while a muta
     let createdId = '';
 
     const paused = await pausedRead(
-      (name) => name.startsWith(`Patient.records:${patientId}|`),
+      (name) => name.startsWith(`Patient.recordsPage:${patientId}|`),
       () => gwA.run(PATIENT_RECORDS, { id }),
       async () => {
         const created = await gwA.run(CREATE_RECORD, { input: { patientId: id, diagnosis: 'Race list new record' } });

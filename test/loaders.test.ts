@@ -84,8 +84,8 @@ describe('grouped loaders', () => {
     const unparsable = { toSqlString: () => 'NOT ( VALID' } as unknown as string;
     const broken = { patientId: patientIds[1]!, status: null, after: { createdAt: unparsable, id: 1 }, limit: 5 };
     const { value } = await counted(loaders, () => loaders.record.pageByPatient.loadMany([good, broken]));
-    expect(Array.isArray(value[0])).toBe(true);
-    expect((value[0] as unknown[]).length).toBe(2);
+    expect(Array.isArray((value[0] as { rows: unknown[] }).rows)).toBe(true);
+    expect((value[0] as { rows: unknown[] }).rows.length).toBe(2);
     expect(value[1]).toBeInstanceOf(Error);
   });
 

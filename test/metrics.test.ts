@@ -119,7 +119,7 @@ describe('GET /metrics', () => {
     const before = await scrape(origin);
     const cold = await post(PATIENT_PAGE, { first: 3 });
     expect(cold.body.errors).toBeUndefined();
-    expect(cold.sql).toBe(4);
+    expect(cold.sql).toBe(3);
     const warm = await post(PATIENT_PAGE, { first: 3 });
     expect(warm.body.data).toEqual(cold.body.data);
     expect(warm.sql).toBe(0);
@@ -150,8 +150,8 @@ describe('GET /metrics', () => {
     expect(sql('gateway_graphql_sql_statements_sum', { operation: 'PatientPage' })).toBe(cold.sql + warm.sql);
     expect(sql('gateway_graphql_sql_statements_count', { operation: 'PatientPage' })).toBe(2);
     expect(sql('gateway_graphql_sql_statements_bucket', { operation: 'PatientPage', le: '0' })).toBe(1);
-    expect(sql('gateway_graphql_sql_statements_bucket', { operation: 'PatientPage', le: '3' })).toBe(1);
-    expect(sql('gateway_graphql_sql_statements_bucket', { operation: 'PatientPage', le: '5' })).toBe(2);
+    expect(sql('gateway_graphql_sql_statements_bucket', { operation: 'PatientPage', le: '2' })).toBe(1);
+    expect(sql('gateway_graphql_sql_statements_bucket', { operation: 'PatientPage', le: '3' })).toBe(2);
     expect(sql('gateway_graphql_sql_statements_sum', { operation: 'anonymous' })).toBe(anonymous.sql);
     expect(sql('gateway_graphql_sql_statements_sum', { operation: 'OnePatient' })).toBe(badId.sql);
     expect(sql('gateway_graphql_sql_statements_count', { operation: 'unknown' })).toBe(1);

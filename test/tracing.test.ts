@@ -93,7 +93,7 @@ describe('a nested query', () => {
 
     const batches = byPrefix(spans, 'dataloader.batch');
     expect(batches.map((span) => span.name).sort()).toEqual([
-      'dataloader.batch Patient.records',
+      'dataloader.batch Patient.recordsPage',
       'dataloader.batch patients',
       'dataloader.batch patients.count',
     ]);
@@ -101,7 +101,7 @@ describe('a nested query', () => {
       expect(parentOf(batch)).toBe(idOf(operation));
       expect(batch.attributes['dataloader.name']).toBe(batch.name.slice('dataloader.batch '.length));
     }
-    const recordsBatch = batches.find((span) => span.name === 'dataloader.batch Patient.records')!;
+    const recordsBatch = batches.find((span) => span.name === 'dataloader.batch Patient.recordsPage')!;
     expect(recordsBatch.attributes['dataloader.batch.keys']).toBe(3);
 
     const statements = byPrefix(spans, 'mysql ');

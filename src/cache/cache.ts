@@ -227,7 +227,11 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
       keys: readonly K[],
       load: (missing: readonly K[]) => Promise<readonly (V | Error)[]>,
     ) {
-      if (!enabled) return [...(await load(keys))];
+      if (!enabled) {
+        const values = [...(await load(keys))];
+        if (spec.onValue) values.forEach((value, index) => value instanceof Error || spec.onValue!(keys[index]!, value));
+        return values;
+      }
       const names = keys.map((key) => `${spec.name}:${spec.keyOf(key)}`);
       const cached = await cache.read(session, names);
       const results = new Array<V | Error>(keys.length);

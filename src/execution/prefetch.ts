@@ -57,12 +57,21 @@ export type Prefetcher = (
   info: GraphQLResolveInfo,
 ) => Promise<Children | null>;
 
-const prefetchers = new Map<string, Prefetcher>();
+interface Registration {
+  readonly prefetcher: Prefetcher;
+  /**
+   * A sibling field whose load can answer this one too (a page's window count gives the list's count): when
+   * both are selected, this prefetcher runs once the sibling's values are loaded, and loads only what is left.
+   */
+  readonly after?: string;
+}
+
+const prefetchers = new Map<string, Registration>();
 
 /** Registers the prefetcher of `Type.field` (each domain module registers its own). */
-export function registerPrefetcher(typeAndField: string, prefetcher: Prefetcher): void {
+export function registerPrefetcher(typeAndField: string, prefetcher: Prefetcher, options: { after?: string } = {}): void {
   if (prefetchers.has(typeAndField)) throw new Error(`Prefetcher ${typeAndField} is registered twice.`);
-  prefetchers.set(typeAndField, prefetcher);
+  prefetchers.set(typeAndField, { prefetcher, ...options });
 }
 
 /** Whether @skip/@include keep this node, with the request's variables (graphql-js shouldIncludeNode). */
@@ -136,20 +145,34 @@ export async function prefetchChildren(
   if (rows.length === 0 || selections.length === 0) return;
   const type = info.schema.getType(typeName) as GraphQLObjectType | undefined;
   if (!type) return;
+  const fields = selectedFields(selections, type, info);
+  const selectedNames = new Set([...fields.values()].map((nodes) => nodes[0]!.name.value));
+  // Each field's own load (not its children's): a prefetcher registered `after` a selected sibling waits for it.
+  const loads = new Map<string, Promise<Children | null>>();
   const levels: Promise<void>[] = [];
-  for (const [, nodes] of selectedFields(selections, type, info)) {
+  const start = (nodes: FieldNode[]) => {
     const name = nodes[0]!.name.value;
-    const prefetcher = prefetchers.get(`${typeName}.${name}`);
+    const registration = prefetchers.get(`${typeName}.${name}`);
     const definition = type.getFields()[name];
-    if (!prefetcher || !definition) continue;
+    if (!registration || !definition || loads.has(name)) return;
+    const first = registration.after !== undefined && selectedNames.has(registration.after) ? loads.get(registration.after) : undefined;
+    const load = (async () => {
+      if (first) await first.catch(() => undefined);
+      const args = getArgumentValues(definition, nodes[0]!, info.variableValues);
+      return registration.prefetcher(rows, args, context, nodes, info);
+    })();
+    loads.set(name, load);
     levels.push(
-      (async () => {
-        const args = getArgumentValues(definition, nodes[0]!, info.variableValues);
-        const children = await prefetcher(rows, args, context, nodes, info);
-        if (children) await prefetchChildren(children.rows, children.type, children.selections, info, context);
-      })().catch(() => undefined),
+      load
+        .then((children) => (children ? prefetchChildren(children.rows, children.type, children.selections, info, context) : undefined))
+        .catch(() => undefined),
     );
-  }
+  };
+  // The fields others wait for start first, so their loads exist when the waiting ones look for them.
+  const ordered = [...fields.values()].sort(
+    (a, b) => Number(prefetchers.get(`${typeName}.${a[0]!.name.value}`)?.after !== undefined) - Number(prefetchers.get(`${typeName}.${b[0]!.name.value}`)?.after !== undefined),
+  );
+  for (const nodes of ordered) start(nodes);
   await Promise.all(levels);
 }
 

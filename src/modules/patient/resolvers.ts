@@ -47,16 +47,23 @@ registerPrefetcher('Patient.records', async (parents, args, context, field, info
   const patientType = info.schema.getType('Patient') as GraphQLObjectType;
   const pages = (parents as PatientRow[]).map((row) => recordsPage(row.id, args, context, { parentType: patientType, fieldName: 'records' }));
   const loaded = await context.loaders.record.pageByPatient.loadMany(pages.map((page) => page.key));
-  const rows = loaded.flatMap((records, index) => (Array.isArray(records) ? records.slice(0, pages[index]!.size) : []));
+  const rows = loaded.flatMap((page, index) => (page && !(page instanceof Error) ? page.rows.slice(0, pages[index]!.size) : []));
   const connection = getNamedType(patientType.getFields().records!.type) as GraphQLObjectType;
   return { rows, type: 'MedicalRecord', selections: connectionNodeSelections(field, connection, info) };
 });
 
-registerPrefetcher('Patient.recordCount', async (parents, args, context) => {
-  const status = (args.status as RecordStatusValue | null | undefined) ?? null;
-  await context.loaders.record.countByPatient.loadMany((parents as PatientRow[]).map((row) => ({ patientId: row.id, status })));
-  return null;
-});
+registerPrefetcher(
+  'Patient.recordCount',
+  async (parents, args, context) => {
+    const status = (args.status as RecordStatusValue | null | undefined) ?? null;
+    const counts = context.loaders.record.countByPatient;
+    // A first page of records with the same status, loaded just before, counted them already.
+    const missing = (parents as PatientRow[]).filter((row) => counts.peek({ patientId: row.id, status }) === undefined);
+    if (missing.length > 0) await counts.loadMany(missing.map((row) => ({ patientId: row.id, status })));
+    return null;
+  },
+  { after: 'records' },
+);
 
 export const patientResolvers: Resolvers<GatewayContext> = {
   Query: {
@@ -96,8 +103,8 @@ export const patientResolvers: Resolvers<GatewayContext> = {
         });
       const loader = context.loaders.record.pageByPatient;
       const loaded = loader.peek(page.key);
-      if (loaded !== undefined) return toPage(loaded);
-      return loader.load(page.key).then(async (rows) => {
+      if (loaded !== undefined) return toPage(loaded.rows);
+      return loader.load(page.key).then(async ({ rows }) => {
         await prefetchConnectionNodes(rows.slice(0, page.size), 'MedicalRecord', info, context);
         return toPage(rows);
       });

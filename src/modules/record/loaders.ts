@@ -22,8 +22,34 @@ export interface RecordCountKey {
 
 const pageArguments = (key: RecordPageKey) => JSON.stringify([key.status, key.after, key.limit]);
 
+
+/**
+ * One patient's page of records, and (for a first page) how many records the patient has under the page's
+ * conditions: the same statement answers `records` and `recordCount`.
+ */
+export interface RecordPage {
+  readonly rows: RecordRow[];
+  /** The patient's records with the page's status; null for a page after a cursor (the count would be of the rest). */
+  readonly total: number | null;
+}
+
 export function createRecordLoaders(context: LoaderContext) {
   const repository = recordReads(context.reads);
+  const countByPatient = cachedLoader<RecordCountKey, number>(
+    context,
+    { name: 'Patient.recordCount', tagsOf: (key) => [cacheTags.patientRecords(key.patientId)] },
+    (keys) =>
+      perGroup(
+        keys,
+        (key) => key.status ?? '',
+        async (group) => {
+          const patientIds = group.map((key) => key.patientId);
+          const rows = await repository.countsByPatient(patientIds, group[0]?.status ?? null);
+          return countByKey(patientIds, rows, (row) => row.patientId);
+        },
+      ),
+    { cacheKeyFn: (key) => `${key.patientId}|${key.status ?? ''}` },
+  );
   const byId = cachedLoader<number, RecordRow | null>(
     context,
     {
@@ -34,37 +60,29 @@ export function createRecordLoaders(context: LoaderContext) {
   );
   return {
     byId,
-    pageByPatient: cachedLoader<RecordPageKey, RecordRow[]>(
+    pageByPatient: cachedLoader<RecordPageKey, RecordPage>(
       context,
       {
-        name: 'Patient.records',
-        tagsOf: (key, rows) => listTags([cacheTags.patientRecords(key.patientId)], rows, rowTags.record),
-        onValue: (_key, rows) => rows.forEach((row) => byId.prime(row.id, row)),
+        name: 'Patient.recordsPage',
+        tagsOf: (key, page) => listTags([cacheTags.patientRecords(key.patientId)], page.rows, rowTags.record),
+        onValue: (key, page) => {
+          page.rows.forEach((row) => byId.prime(row.id, row));
+          if (page.total !== null) countByPatient.prime({ patientId: key.patientId, status: key.status }, page.total);
+        },
       },
       (keys) =>
         perGroup(keys, pageArguments, async (group) => {
           const [{ status, after, limit }] = group as [RecordPageKey];
           const patientIds = group.map((key) => key.patientId);
-          const rows = await repository.pagesByPatient(patientIds, { status, after, limit });
-          return manyByKey(patientIds, rows, (row) => row.patientId);
+          const listed = await repository.pagesByPatient(patientIds, { status, after, limit });
+          // The rows keep their `listed` column: copying every row without it would cost more than it saves.
+          return manyByKey<number, RecordRow & { listed: number }>(patientIds, listed, (row) => row.patientId).map(
+            (rows): RecordPage => ({ rows, total: after === null ? (rows[0]?.listed ?? 0) : null }),
+          );
         }),
       { cacheKeyFn: (key) => `${key.patientId}|${pageArguments(key)}` },
     ),
-    countByPatient: cachedLoader<RecordCountKey, number>(
-      context,
-      { name: 'Patient.recordCount', tagsOf: (key) => [cacheTags.patientRecords(key.patientId)] },
-      (keys) =>
-        perGroup(
-          keys,
-          (key) => key.status ?? '',
-          async (group) => {
-            const patientIds = group.map((key) => key.patientId);
-            const rows = await repository.countsByPatient(patientIds, group[0]?.status ?? null);
-            return countByKey(patientIds, rows, (row) => row.patientId);
-          },
-        ),
-      { cacheKeyFn: (key) => `${key.patientId}|${key.status ?? ''}` },
-    ),
+    countByPatient,
   };
 }
 

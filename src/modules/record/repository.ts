@@ -45,20 +45,24 @@ export function recordReads(db: Reads) {
 
     /**
      * For each patient, up to `limit` records newest first (strictly after
-     * `after` when given), in one statement. Rows come grouped by patient.
+     * `after` when given), in one statement. Rows come grouped by patient; each
+     * carries `listed`, how many records the patient has under the same
+     * conditions (the window count), so a first page also answers recordCount.
      */
     pagesByPatient(
       patientIds: readonly number[],
       options: { status: RecordStatusValue | null; after: CreatedAtPosition | null; limit: number },
-    ): Promise<RecordRow[]> {
+    ): Promise<(RecordRow & { listed: number })[]> {
       const { conditions, params } = perPatient(patientIds, options.status);
       if (options.after) {
         conditions.push(AFTER.sql);
         params.push(...AFTER.params(options.after));
       }
-      return db.rows<RecordRow>(
-        `select ${RECORD_PROPERTIES} from (select ${RECORD_COLUMNS}, row_number() over (partition by ${PATIENT_ID} order by ${CREATED_AT} desc, ${ID} desc) as \`rowNumber\` ` +
-          `FROM ${RECORDS} where ${conditions.join(' and ')}) as \`ranked\` where \`rowNumber\` <= ? order by \`patientId\`, \`rowNumber\``,
+      return db.rows<RecordRow & { listed: number }>(
+        `select ${RECORD_PROPERTIES}, \`listed\` from (select ${RECORD_COLUMNS}, ` +
+          `row_number() over (partition by ${PATIENT_ID} order by ${CREATED_AT} desc, ${ID} desc) as \`rowNumber\`, ` +
+          `count(*) over (partition by ${PATIENT_ID}) as \`listed\` ` +
+          `from ${RECORDS} where ${conditions.join(' and ')}) as \`ranked\` where \`rowNumber\` <= ? order by \`patientId\`, \`rowNumber\``,
         [...params, options.limit],
       );
     },

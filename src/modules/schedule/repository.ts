@@ -15,7 +15,7 @@ export type ScheduleRow = typeof schedules.$inferSelect;
 const SCHEDULES = tableOf(schedules);
 const SCHEDULE_COLUMNS = columnsOf(schedules);
 const EVENT_ID = column(schedules.eventId);
-const ORDER = `ORDER BY ${EVENT_ID}, ${column(schedules.date)}, ${column(schedules.time)}`;
+const ORDER = `order by ${EVENT_ID}, ${column(schedules.date)}, ${column(schedules.time)}`;
 const BY_IDS = `select ${SCHEDULE_COLUMNS} from ${SCHEDULES} where ${column(schedules.id)} in (?)`;
 const BY_EVENTS = `select ${SCHEDULE_COLUMNS} from ${SCHEDULES} where ${EVENT_ID} in (?) ${ORDER}`;
 const BY_EVENTS_ON = `select ${SCHEDULE_COLUMNS} from ${SCHEDULES} where ${EVENT_ID} in (?) and ${column(schedules.date)} = ? ${ORDER}`;

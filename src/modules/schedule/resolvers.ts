@@ -29,10 +29,17 @@ registerPrefetcher('Schedule.selections', async (parents, _args, context, field)
   return { rows, type: 'Selection', selections: field };
 });
 
-registerPrefetcher('Schedule.selectionCount', async (parents, _args, context) => {
-  await context.loaders.selection.countBySchedule.loadMany((parents as ScheduleRow[]).map((row) => row.id));
-  return null;
-});
+registerPrefetcher(
+  'Schedule.selectionCount',
+  async (parents, _args, context) => {
+    const counts = context.loaders.selection.countBySchedule;
+    // A slot's selections, loaded just before, are its count.
+    const missing = (parents as ScheduleRow[]).filter((row) => counts.peek(row.id) === undefined);
+    if (missing.length > 0) await counts.loadMany(missing.map((row) => row.id));
+    return null;
+  },
+  { after: 'selections' },
+);
 
 export const scheduleResolvers: Resolvers<GatewayContext> = {
   Schedule: {

@@ -34,6 +34,11 @@ export function createSelectionLoaders(context: LoaderContext) {
     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
   );
   const primeRows = (_key: unknown, rows: SelectionRow[]) => rows.forEach((row) => byId.prime(row.id, row));
+  const countBySchedule = cachedLoader<number, number>(
+    context,
+    { name: 'Schedule.selectionCount', tagsOf: (scheduleId) => [cacheTags.scheduleSelections(scheduleId)] },
+    async (scheduleIds) => countByKey(scheduleIds, await repository.countsBySchedule(scheduleIds), (row) => row.scheduleId),
+  );
   return {
     byId,
     bySchedule: cachedLoader<number, SelectionRow[]>(
@@ -42,7 +47,11 @@ export function createSelectionLoaders(context: LoaderContext) {
         name: 'Schedule.selections',
         // Selections are immutable; the list's tag covers them (see src/cache/tags.ts).
         tagsOf: (scheduleId) => [cacheTags.scheduleSelections(scheduleId)],
-        onValue: primeRows,
+        // A slot's whole list is its count too (selectionCount counts every selection, whoever may see them).
+        onValue: (scheduleId, rows) => {
+          primeRows(scheduleId, rows);
+          countBySchedule.prime(scheduleId, rows.length);
+        },
       },
       async (scheduleIds) => manyByKey(scheduleIds, await repository.bySchedules(scheduleIds), (row) => row.scheduleId),
     ),
@@ -65,12 +74,7 @@ export function createSelectionLoaders(context: LoaderContext) {
         ),
       { cacheKeyFn: (key) => `${key.patientId}|${key.eventId ?? ''}` },
     ),
-    countBySchedule: cachedLoader<number, number>(
-      context,
-      { name: 'Schedule.selectionCount', tagsOf: (scheduleId) => [cacheTags.scheduleSelections(scheduleId)] },
-      async (scheduleIds) =>
-        countByKey(scheduleIds, await repository.countsBySchedule(scheduleIds), (row) => row.scheduleId),
-    ),
+    countBySchedule,
     participantPage: cachedLoader<ParticipantPageKey, number[]>(
       context,
       { name: 'Event.participants', tagsOf: (key) => [cacheTags.eventParticipants(key.eventId)] },

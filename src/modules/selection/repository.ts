@@ -24,9 +24,9 @@ const BY_IDS = `select ${SELECTION_COLUMNS} from ${SELECTIONS} where ${ID} in (?
 const BY_SCHEDULES = `select ${SELECTION_COLUMNS} from ${SELECTIONS} where ${SCHEDULE_ID} in (?) order by ${SCHEDULE_ID}, ${ID}`;
 const BY_PATIENTS =
   `select ${SELECTION_COLUMNS} from ${SELECTIONS} inner join ${tableOf(schedules)} on ${column(schedules.id)} = ${SCHEDULE_ID} ` +
-  `WHERE ${PATIENT_ID} in (?) %EVENT% order by ${PATIENT_ID}, ${column(schedules.date)}, ${column(schedules.time)}, ${ID}`;
+  `where ${PATIENT_ID} in (?) %EVENT% order by ${PATIENT_ID}, ${column(schedules.date)}, ${column(schedules.time)}, ${ID}`;
 const BY_PATIENTS_ALL = BY_PATIENTS.replace('%EVENT%', '');
-const BY_PATIENTS_IN_EVENT = BY_PATIENTS.replace('%EVENT%', `AND ${EVENT_ID} = ?`);
+const BY_PATIENTS_IN_EVENT = BY_PATIENTS.replace('%EVENT%', `and ${EVENT_ID} = ?`);
 const COUNTS_BY_SCHEDULE = `select ${SCHEDULE_ID} as \`scheduleId\`, count(*) as \`total\` from ${SELECTIONS} where ${SCHEDULE_ID} in (?) group by ${SCHEDULE_ID}`;
 const PARTICIPANT_COUNTS = `select ${EVENT_ID} as \`eventId\`, count(distinct ${PATIENT_ID}) as \`total\` from ${SELECTIONS} where ${EVENT_ID} in (?) group by ${EVENT_ID}`;
 
@@ -78,7 +78,7 @@ export function selectionReads(db: Reads) {
       return db.rows(
         `select \`eventId\`, \`patientId\` from (select ${EVENT_ID} as \`eventId\`, ${PATIENT_ID} as \`patientId\`, ` +
           `ROW_NUMBER() OVER (partition by ${EVENT_ID} order by ${PATIENT_ID}) as \`rowNumber\` from ${SELECTIONS} ` +
-          `WHERE ${conditions.join(' and ')} group by ${EVENT_ID}, ${PATIENT_ID}) as \`ranked\` where \`rowNumber\` <= ? order by \`eventId\`, \`patientId\``,
+          `where ${conditions.join(' and ')} group by ${EVENT_ID}, ${PATIENT_ID}) as \`ranked\` where \`rowNumber\` <= ? order by \`eventId\`, \`patientId\``,
         [...params, options.limit],
       );
     },
