@@ -87,11 +87,21 @@ export class RequestLoader<K, V> extends DataLoader<K, V, string | number | K> {
     return this.loaded.get(this.keyOf(key));
   }
 
+  /** A loaded (or primed) value at once; anything else through DataLoader's batch. */
+  override load(key: K): Promise<V> {
+    const value = this.loaded.get(this.keyOf(key));
+    return value !== undefined ? Promise.resolve(value) : super.load(key);
+  }
+
+  /**
+   * Primes a value only into this loader's map (what `load` and `peek` read first), not into DataLoader's own
+   * cache, which would allocate a promise per primed row: a list of 5,000 selections primes 5,000 rows.
+   */
   override prime(key: K, value: V | PromiseLike<V> | Error): this {
-    if (!(value instanceof Error) && !(value !== null && typeof value === 'object' && 'then' in value)) {
-      if (!this.loaded.has(this.keyOf(key))) this.loaded.set(this.keyOf(key), value as V);
-    }
-    return super.prime(key, value);
+    if (value instanceof Error || (value !== null && typeof value === 'object' && 'then' in value)) return super.prime(key, value);
+    const cacheKey = this.keyOf(key);
+    if (!this.loaded.has(cacheKey)) this.loaded.set(cacheKey, value as V);
+    return this;
   }
 }
 

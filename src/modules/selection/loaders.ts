@@ -48,10 +48,8 @@ export function createSelectionLoaders(context: LoaderContext) {
         // Selections are immutable; the list's tag covers them (see src/cache/tags.ts).
         tagsOf: (scheduleId) => [cacheTags.scheduleSelections(scheduleId)],
         // A slot's whole list is its count too (selectionCount counts every selection, whoever may see them).
-        onValue: (scheduleId, rows) => {
-          primeRows(scheduleId, rows);
-          countBySchedule.prime(scheduleId, rows.length);
-        },
+        // The rows are not primed by id: an event page lists 5,000 of them, and none is asked for by id again.
+        onValue: (scheduleId, rows) => countBySchedule.prime(scheduleId, rows.length),
       },
       async (scheduleIds) => manyByKey(scheduleIds, await repository.bySchedules(scheduleIds), (row) => row.scheduleId),
     ),
