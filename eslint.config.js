@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/__generated__/', 'drizzle/migrations/', 'bench/', 'test-artifacts/'] },
+  { ignores: ['node_modules/', 'src/__generated__/', 'drizzle/migrations/', 'bench/', 'test-artifacts/', 'dist/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -109,9 +109,9 @@ const PATIENT_WITH_RECORDS_AND_SELECTIONS = /* GraphQL */ `
     }
   }
 `;
-// patient by id; records page, record counts (recordCount and totalCount share one key)
-// and selections in one round; then the authors and the selections' schedules.
-const PATIENT_WITH_RECORDS_AND_SELECTIONS_SQL = 6;
+// patient by id; the records page (its window count answers totalCount, its join the authors),
+// recordCount and selections in one round; then the selections' schedules.
+const PATIENT_WITH_RECORDS_AND_SELECTIONS_SQL = 5;
 
 const NODE = /* GraphQL */ `
   query NodeById($id: ID!) {

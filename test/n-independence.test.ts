@@ -119,11 +119,11 @@ describe('SQL count does not depend on row count', () => {
 
   it('has the expected statement counts', () => {
     expect(Object.fromEntries(Object.entries(counts).map(([name, count]) => [name, count.n1]))).toEqual({
-      'patients { records { author } recordCount }': 3,
+      'patients { records { author } recordCount }': 2,
       'event { schedules { selections { patient { records(first: 3) } } } }': 5,
       'nodes(ids: [mixed])': 5,
       'events { participants { recordCount } schedules { selectionCount } }': 9,
-      'patient { selections { schedule { event { organizer } } } records { author patient } }': 6,
+      'patient { selections { schedule { event { organizer } } } records { author patient } }': 5,
     });
     console.table(counts);
   });

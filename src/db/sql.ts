@@ -72,7 +72,13 @@ export function toReadRow<Row extends object>(row: Row): ReadRow<Row> {
   return converted as ReadRow<Row>;
 }
 
-/** The property names of `table`'s columns, quoted: the columns of a derived table built with `columnsOf`. */
-export function propertiesOf(table: MySqlTable): string {
-  return Object.keys(getTableColumns(table)).map(quote).join(', ');
+/**
+ * The property names of `table`'s columns, quoted and qualified by `alias`:
+ * the columns of a derived table built with `columnsOf`, e.g.
+ * `propertiesOf(medicalRecords, 'ranked')` → `` `ranked`.`id`, `ranked`.`patientId`, … ``.
+ */
+export function propertiesOf(table: MySqlTable, alias: string): string {
+  return Object.keys(getTableColumns(table))
+    .map((property) => `${quote(alias)}.${quote(property)}`)
+    .join(', ');
 }

@@ -6,7 +6,8 @@
 import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
-import { recordReads, type RecordRow, type RecordStatusValue } from './repository.js';
+import type { ClinicianRow } from '../clinician/repository.js';
+import { recordReads, type PageRow, type RecordRow, type RecordStatusValue } from './repository.js';
 
 export interface RecordPageKey {
   readonly patientId: number;
@@ -33,7 +34,10 @@ export interface RecordPage {
   readonly total: number | null;
 }
 
-export function createRecordLoaders(context: LoaderContext) {
+/** Where a records page's joined authors go: the request's clinician loader, so `author` finds them loaded. */
+export type PrimeAuthor = (author: ClinicianRow) => void;
+
+export function createRecordLoaders(context: LoaderContext, primeAuthor: PrimeAuthor) {
   const repository = recordReads(context.reads);
   const countByPatient = cachedLoader<RecordCountKey, number>(
     context,
@@ -66,7 +70,13 @@ export function createRecordLoaders(context: LoaderContext) {
         name: 'Patient.recordsPage',
         tagsOf: (key, page) => listTags([cacheTags.patientRecords(key.patientId)], page.rows, rowTags.record),
         onValue: (key, page) => {
-          page.rows.forEach((row) => byId.prime(row.id, row));
+          for (const row of page.rows) {
+            byId.prime(row.id, row);
+            const joined = row as Partial<PageRow>;
+            if (row.authorId != null && typeof joined.authorName === 'string') {
+              primeAuthor({ id: row.authorId, name: joined.authorName, specialty: joined.authorSpecialty ?? null, createdAt: joined.authorCreatedAt! });
+            }
+          }
           if (page.total !== null) countByPatient.prime({ patientId: key.patientId, status: key.status }, page.total);
         },
       },
@@ -75,8 +85,8 @@ export function createRecordLoaders(context: LoaderContext) {
           const [{ status, after, limit }] = group as [RecordPageKey];
           const patientIds = group.map((key) => key.patientId);
           const listed = await repository.pagesByPatient(patientIds, { status, after, limit });
-          // The rows keep their `listed` column: copying every row without it would cost more than it saves.
-          return manyByKey<number, RecordRow & { listed: number }>(patientIds, listed, (row) => row.patientId).map(
+          // The rows keep their `listed` and author columns: copying every row without them would cost more than it saves.
+          return manyByKey<number, PageRow>(patientIds, listed, (row) => row.patientId).map(
             (rows): RecordPage => ({ rows, total: after === null ? (rows[0]?.listed ?? 0) : null }),
           );
         }),

@@ -7,7 +7,7 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { affectedRows } from '../patient/repository.js';
-import { medicalRecords } from '../../../drizzle/schema.js';
+import { clinicians, medicalRecords } from '../../../drizzle/schema.js';
 import type { Reads } from '../../db/request-db.js';
 import { column, columnsOf, propertiesOf, tableOf, toReadRow, type ReadRow } from '../../db/sql.js';
 import type { Executor } from '../../db/transaction.js';
@@ -21,7 +21,21 @@ export type RecordChanges = Partial<Pick<RecordValues, 'diagnosis' | 'treatment'
 
 const RECORDS = tableOf(medicalRecords);
 const RECORD_COLUMNS = columnsOf(medicalRecords);
-const RECORD_PROPERTIES = propertiesOf(medicalRecords);
+const RANKED_PROPERTIES = propertiesOf(medicalRecords, 'ranked');
+/**
+ * The joined author of a page row: `authorName`, `authorSpecialty`,
+ * `authorCreatedAt` (its id is the row's `authorId`). Clinicians have no
+ * mutation, so a cached page's author cannot go stale and needs no tag.
+ */
+const AUTHOR_COLUMNS = `${column(clinicians.name)} as \`authorName\`, ${column(clinicians.specialty)} as \`authorSpecialty\`, ${column(clinicians.createdAt)} as \`authorCreatedAt\``;
+
+/** A records page row: the record, its patient's count under the page's conditions, and its author's columns (null without one). */
+export type PageRow = RecordRow & {
+  listed: number;
+  authorName: string | null;
+  authorSpecialty: string | null;
+  authorCreatedAt: string | null;
+};
 const ID = column(medicalRecords.id);
 const PATIENT_ID = column(medicalRecords.patientId);
 const STATUS = column(medicalRecords.status);
@@ -47,22 +61,26 @@ export function recordReads(db: Reads) {
      * For each patient, up to `limit` records newest first (strictly after
      * `after` when given), in one statement. Rows come grouped by patient; each
      * carries `listed`, how many records the patient has under the same
-     * conditions (the window count), so a first page also answers recordCount.
+     * conditions (the window count), so a first page also answers recordCount,
+     * and its author's columns (`author…`, joined: clinicians are few), so
+     * `author` needs no statement of its own.
      */
     pagesByPatient(
       patientIds: readonly number[],
       options: { status: RecordStatusValue | null; after: CreatedAtPosition | null; limit: number },
-    ): Promise<(RecordRow & { listed: number })[]> {
+    ): Promise<PageRow[]> {
       const { conditions, params } = perPatient(patientIds, options.status);
       if (options.after) {
         conditions.push(AFTER.sql);
         params.push(...AFTER.params(options.after));
       }
-      return db.rows<RecordRow & { listed: number }>(
-        `select ${RECORD_PROPERTIES}, \`listed\` from (select ${RECORD_COLUMNS}, ` +
+      return db.rows<PageRow>(
+        `select ${RANKED_PROPERTIES}, \`listed\`, ${AUTHOR_COLUMNS} from (select ${RECORD_COLUMNS}, ` +
           `row_number() over (partition by ${PATIENT_ID} order by ${CREATED_AT} desc, ${ID} desc) as \`rowNumber\`, ` +
           `count(*) over (partition by ${PATIENT_ID}) as \`listed\` ` +
-          `from ${RECORDS} where ${conditions.join(' and ')}) as \`ranked\` where \`rowNumber\` <= ? order by \`patientId\`, \`rowNumber\``,
+          `from ${RECORDS} where ${conditions.join(' and ')}) as \`ranked\` ` +
+          `left join ${tableOf(clinicians)} on ${column(clinicians.id)} = \`ranked\`.\`authorId\` ` +
+          `where \`rowNumber\` <= ? order by \`ranked\`.\`patientId\`, \`rowNumber\``,
         [...params, options.limit],
       );
     },
