@@ -17,9 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
+import { BUNDLE_OPTIONS } from '../src/cli/bundle-options.mjs';
 import { signToken } from '../src/auth/token.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { BENCH_DATABASE_URL, BENCH_JWT_SECRET, BENCH_REDIS_URL, QUERIES, type QueryName } from './scenarios.js';
+import { BENCH_JWT_SECRET, BENCH_SERVER_ENV, QUERIES, type QueryName } from './scenarios.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -99,12 +100,7 @@ async function main(): Promise<void> {
     absWorkingDir: ROOT,
     entryPoints: ['bench/variants/gateway.ts'],
     outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
+    ...BUNDLE_OPTIONS,
   });
   const child = spawn(
     process.execPath,
@@ -119,13 +115,8 @@ async function main(): Promise<void> {
       cwd: ROOT,
       env: {
         ...process.env,
+        ...BENCH_SERVER_ENV,
         PORT: values.port,
-        HOST: '127.0.0.1',
-        DATABASE_URL: BENCH_DATABASE_URL,
-        REDIS_URL: BENCH_REDIS_URL,
-        JWT_SECRET: BENCH_JWT_SECRET,
-        LOG_LEVEL: 'warn',
-        SEED_DEMO: '0',
         NODE_ENV: 'production',
         ALLOW_APQ_REGISTRATION: '1',
         RATE_LIMIT_COST_PER_MINUTE: '0',

@@ -41,13 +41,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { build, type Plugin } from 'esbuild';
+import { BUNDLE_OPTIONS } from '../src/cli/bundle-options.mjs';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { signToken } from '../src/auth/token.js';
 import { createCursorCodec } from '../src/relay/cursor.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { buildSoakReport, soakSummary, writeReport, writeSoakReport, type BenchReport, type Measurement, type Ratio, type SoakSample } from './report.js';
-import { BENCH_DATABASE_URL, BENCH_JWT_SECRET, BENCH_REDIS_URL, BENCH_SEED, QUERIES, type QueryName } from './scenarios.js';
+import { BENCH_DATABASE_URL, BENCH_JWT_SECRET, BENCH_REDIS_URL, BENCH_SEED, BENCH_SERVER_ENV, QUERIES, type QueryName } from './scenarios.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -306,12 +307,10 @@ async function bundleVariants(specs: readonly VariantSpec[]): Promise<void> {
     absWorkingDir: ROOT,
     entryPoints: scripts,
     outdir: BUILD_FOLDER,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
+    ...BUNDLE_OPTIONS,
+    // The variants' packages resolve from bench/ (the peers) or the root: the plugin rewrites each import for bench/.build/.
+    packages: undefined,
     plugins: [packagesAsImported(path.join(ROOT, BUILD_FOLDER))],
-    logLevel: 'warning',
   });
 }
 
@@ -323,13 +322,8 @@ async function startVariant(spec: VariantSpec, port: number): Promise<Started> {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...BENCH_SERVER_ENV,
       PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: BENCH_DATABASE_URL,
-      REDIS_URL: BENCH_REDIS_URL,
-      JWT_SECRET: BENCH_JWT_SECRET,
-      LOG_LEVEL: 'warn',
-      SEED_DEMO: '0',
       ...spec.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

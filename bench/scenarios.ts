@@ -30,6 +30,16 @@ export const BENCH_JWT_SECRET = 'benchmark-secret-0123456789-abcdefghijklmnop';
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/gw_bench_suite';
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** The environment every server the bench starts shares (on top of the caller's own): data, Redis, tokens, quiet logs. */
+export const BENCH_SERVER_ENV = {
+  HOST: '127.0.0.1',
+  DATABASE_URL: BENCH_DATABASE_URL,
+  REDIS_URL: BENCH_REDIS_URL,
+  JWT_SECRET: BENCH_JWT_SECRET,
+  LOG_LEVEL: 'warn',
+  SEED_DEMO: '0',
+} as const;
+
 const PATIENT_PAGE = `nodes { id name birthDate recordCount records(first: 5) { nodes { id diagnosis status author { name } } } }`;
 
 export const QUERIES = {

@@ -322,25 +322,32 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
   const expectedOrder = () => [...harness.pagers].reverse();
   const filter = { nameContains: 'Pager' };
 
+  /** Follows endCursor from the first page to the last (at most 10 pages), checking totalCount on each. */
+  async function walkPages(page: (after: string | null) => Promise<PatientListQuery['patients']>) {
+    const seen: { id: string; name: string }[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const connection = await page(after);
+      pages += 1;
+      expect(connection.totalCount).toBe(7);
+      seen.push(...connection.nodes.map(({ id, name }) => ({ id, name })));
+      if (!connection.pageInfo.hasNextPage) return { pages, seen };
+      after = connection.pageInfo.endCursor;
+      expect(after).toEqual(expect.any(String));
+      expect(pages).toBeLessThan(10);
+    }
+  }
+
   describe('cursor paging over the patient list', () => {
     it('Apollo Client walks every page with after: endCursor and sees each patient once, in order', async () => {
       const { sent, fetch } = recorder();
       const client = apolloClient({ url: harness.url, authorization: harness.admin, fetch });
-      const seen: { id: string; name: string }[] = [];
-      let after: string | null = null;
-      let pages = 0;
-      for (;;) {
+      const { pages, seen } = await walkPages(async (after) => {
         const { data, error } = await client.query({ query: PatientList, variables: { first: 3, after, filter }, fetchPolicy: 'network-only' });
         expect(error).toBeUndefined();
-        const connection: PatientListQuery['patients'] = data!.patients;
-        pages += 1;
-        expect(connection.totalCount).toBe(7);
-        seen.push(...connection.nodes.map(({ id, name }) => ({ id, name })));
-        if (!connection.pageInfo.hasNextPage) break;
-        after = connection.pageInfo.endCursor;
-        expect(after).toEqual(expect.any(String));
-        expect(pages).toBeLessThan(10);
-      }
+        return data!.patients;
+      });
       expect(pages).toBe(3);
       expect(seen).toEqual(expectedOrder());
       // Every page a hash-only GET (Apollo sends content-type: application/json on it), none with the text.
@@ -361,20 +368,11 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
     it('urql walks every page with after: endCursor and sees each patient once, in order', async () => {
       const { sent, fetch } = recorder();
       const client = urqlClient({ url: harness.url, authorization: harness.admin, fetch });
-      const seen: { id: string; name: string }[] = [];
-      let after: string | null = null;
-      let pages = 0;
-      for (;;) {
+      const { pages, seen } = await walkPages(async (after) => {
         const { data, error } = await client.query(PatientList, { first: 2, after, filter }, { requestPolicy: 'network-only' }).toPromise();
         expect(error).toBeUndefined();
-        const connection: PatientListQuery['patients'] = data!.patients;
-        pages += 1;
-        expect(connection.totalCount).toBe(7);
-        seen.push(...connection.nodes.map(({ id, name }) => ({ id, name })));
-        if (!connection.pageInfo.hasNextPage) break;
-        after = connection.pageInfo.endCursor;
-        expect(pages).toBeLessThan(10);
-      }
+        return data!.patients;
+      });
       expect(pages).toBe(4);
       expect(seen).toEqual(expectedOrder());
       expect(sent).toHaveLength(4);

@@ -10,18 +10,9 @@
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_OPTIONS } from './bundle-options.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-await build({
-  absWorkingDir: root,
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/main.js',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+await build({ ...BUNDLE_OPTIONS, absWorkingDir: root, entryPoints: ['src/main.ts'], outfile: 'dist/main.js' });
 process.stdout.write('build: dist/main.js\n');
