@@ -123,7 +123,7 @@ describe('SQL count does not depend on row count', () => {
       'event { schedules { selections { patient { records(first: 3) } } } }': 5,
       'nodes(ids: [mixed])': 5,
       'events { participants { recordCount } schedules { selectionCount } }': 9,
-      'patient { selections { schedule { event { organizer } } } records { author patient } }': 5,
+      'patient { selections { schedule { event { organizer } } } records { author patient } }': 6,
     });
     console.table(counts);
   });

@@ -31,7 +31,7 @@ export class Loaders {
     return (this.patientLoaders ??= createPatientLoaders(this.context));
   }
   get record() {
-    return (this.recordLoaders ??= createRecordLoaders(this.context, (author) => this.clinician.byId.prime(author.id, author)));
+    return (this.recordLoaders ??= createRecordLoaders(this.context));
   }
   get clinician() {
     return (this.clinicianLoaders ??= createClinicianLoaders(this.context));

@@ -6,7 +6,6 @@
 import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
-import type { ClinicianRow } from '../clinician/repository.js';
 import { recordReads, type PageRow, type RecordRow, type RecordStatusValue } from './repository.js';
 
 export interface RecordPageKey {
@@ -34,10 +33,7 @@ export interface RecordPage {
   readonly total: number | null;
 }
 
-/** Where a records page's joined authors go: the request's clinician loader, so `author` finds them loaded. */
-export type PrimeAuthor = (author: ClinicianRow) => void;
-
-export function createRecordLoaders(context: LoaderContext, primeAuthor: PrimeAuthor) {
+export function createRecordLoaders(context: LoaderContext) {
   const repository = recordReads(context.reads);
   const countByPatient = cachedLoader<RecordCountKey, number>(
     context,
@@ -70,13 +66,7 @@ export function createRecordLoaders(context: LoaderContext, primeAuthor: PrimeAu
         name: 'Patient.recordsPage',
         tagsOf: (key, page) => listTags([cacheTags.patientRecords(key.patientId)], page.rows, rowTags.record),
         onValue: (key, page) => {
-          for (const row of page.rows) {
-            byId.prime(row.id, row);
-            const joined = row as Partial<PageRow>;
-            if (row.authorId != null && typeof joined.authorName === 'string') {
-              primeAuthor({ id: row.authorId, name: joined.authorName, specialty: joined.authorSpecialty ?? null, createdAt: joined.authorCreatedAt! });
-            }
-          }
+          page.rows.forEach((row) => byId.prime(row.id, row));
           if (page.total !== null) countByPatient.prime({ patientId: key.patientId, status: key.status }, page.total);
         },
       },

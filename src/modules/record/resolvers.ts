@@ -7,10 +7,24 @@ import { connectionResolvers } from '../../relay/connection.js';
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { registerPrefetcher } from '../../execution/prefetch.js';
 import { known, whenLoaded } from '../batching.js';
-import type { RecordRow } from './repository.js';
+import type { ClinicianRow } from '../clinician/repository.js';
+import type { PageRow, RecordRow } from './repository.js';
+
+/**
+ * The author a records page joined to its row (`recordReads.pagesByPatient`),
+ * or undefined for a row read without the join (`record(id)`, `node`).
+ * Kept on the row rather than primed into the clinician loader: the request's
+ * statement count then does not depend on whether an organizer elsewhere in
+ * the document happens to be one of the authors.
+ */
+function joinedAuthor(row: RecordRow): ClinicianRow | undefined {
+  const joined = row as Partial<PageRow>;
+  if (row.authorId == null || typeof joined.authorName !== 'string') return undefined;
+  return { id: row.authorId, name: joined.authorName, specialty: joined.authorSpecialty ?? null, createdAt: joined.authorCreatedAt! };
+}
 
 registerPrefetcher('MedicalRecord.author', async (parents, _args, context) => {
-  const authors = (parents as RecordRow[]).flatMap((row) => (row.authorId == null ? [] : [row.authorId]));
+  const authors = (parents as RecordRow[]).flatMap((row) => (row.authorId == null || joinedAuthor(row) ? [] : [row.authorId]));
   if (authors.length > 0) await context.loaders.clinician.byId.loadMany(authors);
   return null;
 });
@@ -31,7 +45,8 @@ export const recordResolvers: Resolvers<GatewayContext> = {
         if (!patient) throw gatewayError('NOT_FOUND', 'The patient of this record no longer exists.');
         return patient;
       }) as never,
-    author: (row, _args, context) => (row.authorId == null ? null : known(context.loaders.clinician.byId, row.authorId)),
+    author: (row, _args, context) =>
+      row.authorId == null ? null : (joinedAuthor(row) ?? known(context.loaders.clinician.byId, row.authorId)),
   },
   MedicalRecordConnection: connectionResolvers,
   MedicalRecordEdge: {},
