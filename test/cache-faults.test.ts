@@ -16,20 +16,13 @@
  * No assertion is about time: loops and waits are bounded by time or tries,
  * the assertions are about errors, data and counters.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { freePort, PrivateRedis, waitFor } from './support/redis-server.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { insertPatients, manyPatients } from './support/fixtures.js';
 
-const exec = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const READ_PATIENT = 'query ReadPatient($id: ID!) { patient(id: $id) { id name version } }';
 const READ_PAGE = 'query ReadPage($first: Int) { patients(first: $first) { nodes { id name version } } }';
@@ -39,122 +32,6 @@ const UPDATE_PATIENT = `mutation UpdatePatient($input: UpdatePatientInput!) {
 
 /** Settings of the fault tests: Redis commands give up fast, the breaker probes again soon. */
 const FAULT_ENV = { REDIS_COMMAND_TIMEOUT_MS: '100', REDIS_BREAKER_COOLDOWN_MS: '200' };
-
-/** A free TCP port on 127.0.0.1, as the OS hands it out. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `probe` until it returns a value, for at most `tries` tries `pauseMs` apart. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tries = 200, pauseMs = 25): Promise<T> {
-  for (let attempt = 0; attempt < tries; attempt += 1) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(pauseMs);
-  }
-  throw new Error(`Gave up waiting for ${what} after ${tries} tries.`);
-}
-
-/** Every redis-server this file started, so that none outlives it (even when the worker dies). */
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-/** A redis-server child process of this file, on its own port; restartable (empty) on the same port. */
-class PrivateRedis {
-  private child: ChildProcess | null = null;
-  private exited: Promise<void> = Promise.resolve();
-
-  private constructor(
-    readonly port: number,
-    private readonly directory: string,
-  ) {}
-
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), await mkdtemp(path.join(tmpdir(), 'cache-faults-redis-')));
-    await redis.start();
-    return redis;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  private get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async start(): Promise<void> {
-    if (this.running) throw new Error('this redis-server is already running');
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.directory],
-      { stdio: 'ignore' },
-    );
-    children.add(child);
-    this.child = child;
-    this.exited = new Promise((resolve) => {
-      child.once('exit', () => {
-        children.delete(child);
-        resolve();
-      });
-      child.once('error', () => {
-        children.delete(child);
-        resolve();
-      });
-    });
-    await waitFor('the private Redis to answer', async () => ((await this.answers()) ? true : undefined));
-  }
-
-  /** redis-cli against this server (its timeout ends the client, never the server). */
-  async cli(...args: string[]): Promise<string> {
-    const { stdout } = await exec('redis-cli', ['-p', String(this.port), ...args], { timeout: 2000 });
-    return stdout.trim();
-  }
-
-  async answers(): Promise<boolean> {
-    try {
-      return (await this.cli('ping')) === 'PONG';
-    } catch {
-      return false;
-    }
-  }
-
-  /** Keys matching `pattern` (SCAN). */
-  async keys(pattern: string): Promise<string[]> {
-    return (await this.cli('--scan', '--pattern', pattern)).split('\n').filter(Boolean);
-  }
-
-  /** SIGKILL: the server and everything it held are gone. */
-  async kill(): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill('SIGCONT');
-    this.child!.kill('SIGKILL');
-    await this.exited;
-  }
-
-  /** SIGSTOP: connections stay open, nothing answers, the data survives. */
-  pause(): void {
-    if (this.running) this.child!.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    if (this.running) this.child!.kill('SIGCONT');
-  }
-
-  async dispose(): Promise<void> {
-    await this.kill();
-    await rm(this.directory, { recursive: true, force: true });
-  }
-}
 
 /** The sum of a counter's values in the gateway's registry. */
 /** Closes the gateway, then the private Redis (resumed first if a test left it stopped). */
@@ -338,11 +215,20 @@ class Workload {
    * go on for at least `minMs` and until `minAfter` reads started after the
    * fault finished. Returns what the fault returned and how many reads ran.
    */
-  async underLoad<T>(fault: () => Promise<T>, { minMs, minAfter }: { minMs: number; minAfter: number }) {
+  /**
+   * Runs `fault` while four workers read, until the fault is done, at least `minAfter` reads followed it
+   * and `minMs` passed. The fault paces itself on the load: `afterReads(n)` resolves once n more reads
+   * have completed (no fixed sleeps: on a loaded machine a read may take much longer than usual).
+   */
+  async underLoad<T>(fault: (load: { afterReads(count: number): Promise<void> }) => Promise<T>, { minMs, minAfter }: { minMs: number; minAfter: number }) {
     let faultDone = false;
     let reads = 0;
     let readsAfter = 0;
     const started = Date.now();
+    const afterReads = async (count: number) => {
+      const target = reads + count;
+      await waitFor(`${count} more reads under load`, async () => (reads >= target ? true : undefined), 2000, 5);
+    };
     const worker = async (worker: number) => {
       for (let round = 0; !(faultDone && readsAfter >= minAfter && Date.now() - started >= minMs); round += 1) {
         const late = faultDone;
@@ -354,7 +240,7 @@ class Workload {
     };
     const faulting = (async () => {
       try {
-        return await fault();
+        return await fault({ afterReads });
       } finally {
         faultDone = true;
       }
@@ -388,10 +274,10 @@ describe('Redis killed, then restarted on the same port', () => {
 
     const target = work.ids[0]!;
     const { result: renamed, reads, readsAfter } = await work.underLoad(
-      async () => {
-        await sleep(700);
+      async (load) => {
+        await load.afterReads(40);
         await redis!.kill();
-        await sleep(300);
+        await load.afterReads(20);
         return work.rename(target);
       },
       { minMs: 3000, minAfter: 40 },
@@ -445,14 +331,14 @@ describe('Redis killed, then restarted on the same port', () => {
     let pausedAt = Number.POSITIVE_INFINITY;
     try {
       const { result: renamed } = await work.underLoad(
-        async () => {
-          await sleep(300);
+        async (load) => {
+          await load.afterReads(20);
           errorsAtPause = await redisErrors(gw!);
           redis!.pause();
           pausedAt = work.truth.tick();
-          await sleep(300);
+          await load.afterReads(10);
           const name = await work.rename(target);
-          await sleep(900);
+          await load.afterReads(40);
           return name;
         },
         { minMs: 1500, minAfter: 200 },

@@ -22,9 +22,8 @@
  * The only waits are for a window to lapse (sleep longer than it); no
  * assertion is about time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrivateRedis } from './support/redis-server.js';
 import { connectDatabase, migrateDatabase, type Database } from '../src/db/client.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
@@ -260,7 +259,7 @@ describe('with the cache on', () => {
   });
 
   it('with Redis dead, reads go to the replica (nothing is stored) and a writer keeps its window on that instance', async () => {
-    const redis = await startPrivateRedis();
+    const redis = await PrivateRedis.start();
     try {
       const degraded = await createTestGateway({
         shareWith: primary,
@@ -290,53 +289,11 @@ describe('with the cache on', () => {
       expect(someoneElse.data).toEqual(expected(7, 'replica'));
       expect(someoneElse.sqlCount).toBe(READ_SQL);
     } finally {
-      await redis.kill();
+      await redis.dispose();
     }
   });
 });
 
-/** A redis-server of this file on a free port (never the shared one), to kill. */
-async function startPrivateRedis(): Promise<{ url: string; kill(): Promise<void> }> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  for (let attempt = 0; ; attempt += 1) {
-    const answers = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (answers) break;
-    if (attempt >= 200) throw new Error('the private redis-server did not start');
-    await sleep(25);
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-      process.removeListener('exit', killOnExit);
-    },
-  };
-}
 
 describe('a replica that stops answering', () => {
   it('gets no reads once a probe fails (they go to the primary), and gets them back once it answers', async () => {

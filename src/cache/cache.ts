@@ -55,6 +55,14 @@ export class CacheSession {
   readonly stats = { hits: 0, misses: 0, coalesced: 0, fills: 0, fenced: 0, invalidations: 0 };
 }
 
+/**
+ * The fence and tags of a stored entry (fragment or response), read from its first bytes without
+ * parsing the rest: every entry starts with `{"f":F,"t":[…]`, and tags hold no `]`.
+ */
+export function headerOf(text: string): { readonly f: number; readonly t: readonly string[] } {
+  return JSON.parse(`${text.slice(0, text.indexOf(']') + 1)}}`) as { f: number; t: string[] };
+}
+
 /** Test-only hooks into the load path. */
 export interface CacheHooks {
   /** Runs after a fragment batch was read from MySQL and before it is written back. */
@@ -66,7 +74,13 @@ interface Flight {
   readonly result: Promise<{ value: unknown; tags: readonly string[] }>;
 }
 
+/**
+ * A fragment entry: `f` the fence it was read under, `t` the tags it depends
+ * on, `v` the value. `f` and `t` come first, in that order: the Redis scripts
+ * read them from the entry's first bytes (see redis-tier.ts).
+ */
 interface Stored {
+  readonly f: number;
   readonly t: readonly string[];
   readonly v: unknown;
 }
@@ -91,8 +105,12 @@ export interface Cache {
     keys: readonly K[],
     load: (missing: readonly K[]) => Promise<readonly (V | Error)[]>,
   ): Promise<(V | Error)[]>;
-  /** Raw entries by key (undefined when absent); fixes the session's fence if not yet fixed. */
-  read(session: CacheSession, keys: readonly string[]): Promise<(string | undefined)[]>;
+  /**
+   * Raw entries by key (undefined when absent or outdated); fixes the session's fence if not yet fixed.
+   * With `alternatives`, the keys are one lookup (a response's public and private keys): the metrics
+   * count one hit if any key was found, else one miss.
+   */
+  read(session: CacheSession, keys: readonly string[], options?: { readonly alternatives?: boolean }): Promise<(string | undefined)[]>;
   /** Stores entries fenced at `fence` (a `session.sequence` taken before the data was read). */
   store(session: CacheSession, entries: readonly TierEntry[], fence: number): Promise<void>;
   /** Invalidates `tags` everywhere; resolves once Redis (or the L1) has dropped them. */
@@ -109,6 +127,10 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
     coalesced: counter('gateway_cache_coalesced_total', 'Missing fragments served by another request’s MySQL load.'),
     fills: counter('gateway_cache_fills_total', 'Entries written to the cache.'),
     fenced: counter('gateway_cache_fenced_fills_total', 'Entries refused at write-back: invalidated after they were read.'),
+    outdated: counter(
+      'gateway_cache_outdated_total',
+      'Entries found but not served: a tag they depend on was invalidated after they were read (counted as misses too).',
+    ),
     invalidations: counter('gateway_cache_invalidations_total', 'Invalidations sent after mutations (kind: tags).'),
     redisErrors: counter('gateway_redis_errors_total', 'Redis cache commands that failed (kind: redis).'),
     breakerRefusals: counter('gateway_redis_breaker_refusals_total', 'Redis cache commands the open circuit breaker skipped.'),
@@ -129,12 +151,28 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
           breakerFailures: config.redisBreakerFailures,
           breakerCooldownMs: config.redisBreakerCooldownMs,
           generationTtlSeconds: config.cacheGenerationTtlSeconds,
-          tagSetTtlSeconds: Math.max(ttlSeconds, config.cacheResponseTtlSeconds) + 60,
           logger,
           onError: () => meters.redisErrors.inc({ kind: 'redis' }),
           onRefused: () => meters.breakerRefusals.inc({ kind: 'redis' }),
         })
       : null;
+  // Hits and misses since start, per kind, for the ratio gauge (prom-client counters can only be read asynchronously).
+  const looked = { fragment: { hits: 0, misses: 0 }, response: { hits: 0, misses: 0 } };
+  new Gauge({
+    name: 'gateway_cache_hit_ratio',
+    help: 'Share of cache lookups answered from the cache since start (kind: fragment, response, or all); 0 before any lookup.',
+    labelNames: ['kind'] as const,
+    registers: [metrics],
+    collect() {
+      const ratio = ({ hits, misses }: { hits: number; misses: number }) => (hits + misses > 0 ? hits / (hits + misses) : 0);
+      this.set({ kind: 'fragment' }, ratio(looked.fragment));
+      this.set({ kind: 'response' }, ratio(looked.response));
+      this.set(
+        { kind: 'all' },
+        ratio({ hits: looked.fragment.hits + looked.response.hits, misses: looked.fragment.misses + looked.response.misses }),
+      );
+    },
+  });
   new Gauge({
     name: 'gateway_redis_breaker_open',
     help: 'Whether the Redis circuit breaker is open, skipping Redis (1) or closed (0); 0 without a Redis tier.',
@@ -153,7 +191,26 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
   });
   const inFlight = new Map<string, Flight>();
 
-  const kindOf = (key: string) => (key.startsWith('response:') ? 'response' : 'fragment');
+  const kindOf = (key: string): 'response' | 'fragment' => (key.startsWith('response:') ? 'response' : 'fragment');
+
+  /**
+   * Reads `keys[index]` for each of `indices` from Redis into `found` (fixing the session's fence if it is
+   * not fixed yet), and hands what it found to the L1.
+   */
+  const readShared = async (session: CacheSession, keys: readonly string[], indices: readonly number[], found: (string | undefined)[]) => {
+    const { sequence, outdated, values } = await shared!.read(indices.map((index) => keys[index]!));
+    session.sequence ??= sequence;
+    if (outdated > 0) meters.outdated.inc({ kind: kindOf(keys[indices[0]!]!) }, outdated);
+    const promote: TierEntry[] = [];
+    indices.forEach((index, position) => {
+      const value = values[position] ?? undefined;
+      found[index] = value;
+      if (value !== undefined && local) promote.push({ key: keys[index]!, value, tags: headerOf(value).t });
+    });
+    // Values the script served were current at `sequence` (it checked their tags atomically): the L1
+    // takes them under the fence rule at that sequence, refusing any whose tag it has since seen invalidated.
+    if (promote.length > 0 && local) local.store(promote, sequence);
+  };
 
   const cache: Cache = {
     enabled,
@@ -161,40 +218,47 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
 
     session: () => new CacheSession(),
 
-    async read(session, keys) {
+    async read(session, keys, options) {
       if (!enabled) return keys.map(() => undefined);
       const found = new Array<string | undefined>(keys.length).fill(undefined);
-      let remaining = keys.map((_key, index) => index);
       if (shared) {
         if (session.degraded) return found;
-        if (local && session.sequence !== null && shared.localCurrent(session.sequence)) {
-          remaining = remaining.filter((index) => (found[index] = local.get(keys[index]!)) === undefined);
-        }
-        if (remaining.length > 0 || session.sequence === null) {
-          try {
-            const fence = session.sequence;
-            const { sequence, values } = await shared.read(remaining.map((index) => keys[index]!));
-            session.sequence ??= sequence;
-            const promote: TierEntry[] = [];
-            remaining.forEach((index, position) => {
-              const value = values[position] ?? undefined;
-              found[index] = value;
-              if (value !== undefined && local) promote.push({ key: keys[index]!, value, tags: decode<Stored>(value).t });
-            });
-            // Values read from Redis are current as of this read: the L1 takes them under the same fence rule.
-            if (promote.length > 0 && local) local.store(promote, fence ?? sequence);
-          } catch {
-            session.degraded = true;
+        // The L1 first: what it holds goes to Redis only if the L1 turns out not to be current for this request.
+        const fromLocal: number[] = [];
+        const fromRedis: number[] = [];
+        keys.forEach((key, index) => {
+          const value = local && shared.linked ? local.get(key) : undefined;
+          if (value === undefined) return fromRedis.push(index);
+          found[index] = value;
+          fromLocal.push(index);
+        });
+        try {
+          // One round trip: the fence (on the request's first read) and whatever the L1 did not have.
+          if (fromRedis.length > 0 || session.sequence === null) await readShared(session, keys, fromRedis, found);
+          if (fromLocal.length > 0) {
+            // Once the L1 has applied every invalidation up to the request's fence, what it holds *now* is current:
+            // looked up again, since an invalidation applied while the fence was being read deleted what it hit.
+            // Otherwise (its pub/sub is behind), a second round trip reads those keys from Redis.
+            const current = shared.localCurrent(session.sequence!);
+            const again = fromLocal.filter((index) => (found[index] = current ? local!.get(keys[index]!) : undefined) === undefined);
+            if (again.length > 0) await readShared(session, keys, again, found);
           }
+        } catch {
+          for (const index of fromLocal) found[index] = undefined;
+          session.degraded = true;
         }
       } else if (local) {
         session.sequence ??= local.sequence;
-        for (const index of remaining) found[index] = local.get(keys[index]!);
+        keys.forEach((key, index) => (found[index] = local.get(key)));
       }
-      for (const [index, value] of found.entries()) {
-        const kind = kindOf(keys[index]!);
-        if (value === undefined) meters.misses.inc({ kind });
-        else meters.hits.inc({ kind });
+      const count = (kind: 'fragment' | 'response', hit: boolean) => {
+        (hit ? meters.hits : meters.misses).inc({ kind });
+        looked[kind][hit ? 'hits' : 'misses'] += 1;
+      };
+      if (options?.alternatives) {
+        if (keys.length > 0) count(kindOf(keys[0]!), found.some((value) => value !== undefined));
+      } else {
+        for (const [index, value] of found.entries()) count(kindOf(keys[index]!), value !== undefined);
       }
       return found;
     },
@@ -287,7 +351,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
             const tags = spec.tagsOf(keys[index]!, value);
             take(index, value, tags);
             settle.get(name)?.resolve({ value, tags });
-            entries.push({ key: name, value: encode({ t: tags, v: value }), tags });
+            if (fence !== null) entries.push({ key: name, value: encode({ f: fence, t: tags, v: value } satisfies Stored), tags });
           });
           if (fence !== null) await cache.store(session, entries, fence);
         } catch (error) {

@@ -1,31 +1,42 @@
 /**
- * The shared tier: cache entries in Redis, fenced fills and tag invalidation
- * as Lua scripts (each one atomic), a circuit breaker, and the pub/sub link
- * that keeps every instance's L1 in step.
+ * The shared tier: cache entries in Redis, tag generations, the Lua scripts
+ * that read, fill and invalidate (each one atomic), a circuit breaker, and the
+ * pub/sub link that keeps every instance's L1 in step.
  *
- * Keys under `<prefix>c:` (one Redis, not Redis Cluster: the scripts build
- * key names from the epoch they read):
+ * Keys under `<prefix>c:`:
  *   seq          invalidation sequence; starts at Redis' clock in µs, so a
  *                restarted, empty Redis never hands out a number seen before
- *   floor        fills fenced below this are refused (set by an epoch bump)
- *   epoch        namespace of entries and tag sets
- *   g:<tag>      sequence of the tag's last invalidation (its generation)
- *   <epoch>:v:<key>  entry;  <epoch>:t:<tag>  set of entry keys with that tag
+ *   floor        entries fenced below this are never served (set by an epoch bump)
+ *   epoch        namespace of entries
+ *   g:<tag>      the tag's generation: the sequence of its last invalidation
+ *   <epoch>:v:<key>  an entry: `{"f":F,"t":[tags],…}` (the fence it was read
+ *                under and the tags it depends on, then its value)
  *
- * Why no stale entry survives (the generation fence):
- *   1. A request reads `seq` (F) before any MySQL read, in the same script as
- *      its first cache read.
+ * Why no stale entry is served (tag generations checked on read):
+ *   1. A request reads `seq` (its fence F) before any of its MySQL reads, in
+ *      the same script as its first cache read. Every entry it fills carries
+ *      F and the tags of every row and list it holds.
  *   2. A mutation commits, then the invalidate script, atomically: increments
- *      seq to S, sets g:<tag> = S for every tag it touched, deletes the
- *      entries in those tag sets and publishes (S, tags). The mutation returns
- *      only after this script has run.
- *   3. The fill script stores an entry only if g:<tag> <= F for all its tags.
- *   If the reader's MySQL read saw the state before the commit, the commit's
- *   invalidation either ran before the fill (g:<tag> = S > F, refused) or
- *   after it (and deleted it). If the invalidation ran before F was read, F >=
- *   S and the MySQL read, which started after F was read, saw the commit.
- *   Generations live far longer (CACHE_GENERATION_TTL_SECONDS) than any
- *   request, so an expired generation cannot let an old fence in.
+ *      seq to S and sets g:<tag> = S for every tag it touched, and publishes
+ *      (S, tags). The mutation returns only after this script has run.
+ *   3. The read script serves an entry only if g:<tag> <= F for every tag the
+ *      entry carries (and F >= floor); any other entry reads as a miss.
+ *   If a reader's MySQL read saw the state before the commit, then its F < S
+ *   (F was read before the MySQL read, the commit came before S was drawn),
+ *   so once the mutation has returned, g:<tag> = S > F and the entry is never
+ *   served again, wherever and whenever it was stored. A stale fill is
+ *   therefore harmless by construction. The fill script still refuses an
+ *   entry already outdated when it arrives (`gateway_cache_fenced_fills_total`)
+ *   so Redis does not hold entries no one can use.
+ *   The invariant a change must not break: **an entry's fence is read before
+ *   the data it holds, and a write's generations are set after it commits
+ *   and before it returns.** Everything else (what is cached, TTLs, which
+ *   tags) may change as long as an entry's tags cover every row it shows.
+ *
+ * An invalidation costs O(tags it touched): no membership sets to maintain
+ * and no fan-out over entries. Expired entries need no cleanup. Generations
+ * live far longer (CACHE_GENERATION_TTL_SECONDS) than any entry and any
+ * request, so a forgotten generation cannot let an old entry back in.
  *
  * Redis away: commands fail after REDIS_COMMAND_TIMEOUT_MS and the breaker
  * opens; reads go to MySQL. An invalidation that could not be delivered
@@ -45,54 +56,102 @@ if not seq then
   seq = redis.call('GET', p .. 'seq')
 end`;
 
-/** ARGV: prefix, key... → { seq, value-or-nil... } */
+/**
+ * Lua helpers shared by the read and fill scripts. `header(value)` reads an
+ * entry's fence and tags from its first bytes (entries start with
+ * `{"f":F,"t":["tag",…]`; tags hold no quotes), without decoding the value.
+ * `generations(tags)` is one MGET per thousand tags (Lua's unpack limit).
+ */
+const ENTRY_HELPERS = `
+local function header(value)
+  local fence, list = string.match(value, '^{"f":(%d+),"t":%[(.-)%]')
+  if not fence then return nil, nil end
+  local tags = {}
+  for tag in string.gmatch(list, '"([^"]*)"') do tags[#tags + 1] = tag end
+  return tonumber(fence), tags
+end
+local function generations(p, names)
+  local out = {}
+  for i = 1, #names, 1000 do
+    local keys = {}
+    for j = i, math.min(i + 999, #names) do keys[#keys + 1] = p .. 'g:' .. names[j] end
+    local values = redis.call('MGET', unpack(keys))
+    for j = 1, #values do out[names[i + j - 1]] = tonumber(values[j] or '0') end
+  end
+  return out
+end
+local function current(fence, tags, floor, generation)
+  if not fence or fence < floor then return false end
+  for _, tag in ipairs(tags) do
+    if generation[tag] > fence then return false end
+  end
+  return true
+end
+local function distinct(lists)
+  local seen, names = {}, {}
+  for _, tags in pairs(lists) do
+    for _, tag in ipairs(tags) do
+      if not seen[tag] then seen[tag] = true names[#names + 1] = tag end
+    end
+  end
+  return names
+end`;
+
+/** ARGV: prefix, key... → { seq, outdated count, value-or-false... }: an outdated entry reads as false. */
 const READ_SCRIPT = `
 local p = ARGV[1]
 ${INIT_SEQUENCE}
-local epoch = redis.call('GET', p .. 'epoch') or '0'
-local out = { seq }
+${ENTRY_HELPERS}
+local state = redis.call('MGET', p .. 'epoch', p .. 'floor')
+local epoch = state[1] or '0'
+local floor = tonumber(state[2] or '0')
+local values = {}
+local outdated = 0
 if #ARGV > 1 then
   local names = {}
   for i = 2, #ARGV do names[#names + 1] = p .. epoch .. ':v:' .. ARGV[i] end
-  local values = redis.call('MGET', unpack(names))
-  for i = 1, #values do out[#out + 1] = values[i] end
+  values = redis.call('MGET', unpack(names))
+  local fences, lists = {}, {}
+  for i = 1, #values do
+    if values[i] then fences[i], lists[i] = header(values[i]) end
+  end
+  local generation = generations(p, distinct(lists))
+  for i = 1, #values do
+    if values[i] and not current(fences[i], lists[i] or {}, floor, generation) then
+      values[i] = false
+      outdated = outdated + 1
+    end
+  end
 end
+local out = { seq, outdated }
+for i = 1, #values do out[#out + 1] = values[i] end
 return out`;
 
-/** ARGV: prefix, fence, tagSetTtl, JSON [{k, v, ttl, tags}] → { 1|0 per entry } */
+/** ARGV: prefix, fence, then (key, ttl seconds, value) per entry → { 1|0 per entry } */
 const FILL_SCRIPT = `
 local p = ARGV[1]
+${ENTRY_HELPERS}
 local fence = tonumber(ARGV[2])
-local tagTtl = tonumber(ARGV[3])
-local entries = cjson.decode(ARGV[4])
-local seq = redis.call('GET', p .. 'seq')
-local floor = tonumber(redis.call('GET', p .. 'floor') or '0')
+local state = redis.call('MGET', p .. 'seq', p .. 'floor', p .. 'epoch')
+local floor = tonumber(state[2] or '0')
 local out = {}
-if (not seq) or fence < floor or tonumber(seq) < fence then
-  for i = 1, #entries do out[i] = 0 end
+local count = (#ARGV - 2) / 3
+if (not state[1]) or fence < floor or tonumber(state[1]) < fence then
+  for i = 1, count do out[i] = 0 end
   return out
 end
-local ns = p .. (redis.call('GET', p .. 'epoch') or '0') .. ':'
-local generations = {}
-for i, entry in ipairs(entries) do
-  local admitted = 1
-  for _, tag in ipairs(entry.tags) do
-    local generation = generations[tag]
-    if generation == nil then
-      generation = tonumber(redis.call('GET', p .. 'g:' .. tag) or '0')
-      generations[tag] = generation
-    end
-    if generation > fence then admitted = 0 break end
+local ns = p .. (state[3] or '0') .. ':v:'
+local fences, lists = {}, {}
+for i = 1, count do fences[i], lists[i] = header(ARGV[i * 3 + 2]) end
+local generation = generations(p, distinct(lists))
+for i = 1, count do
+  -- The entry's own fence must be the one the fill is fenced at (a caller's mistake otherwise).
+  if fences[i] == fence and current(fence, lists[i], floor, generation) then
+    redis.call('SET', ns .. ARGV[i * 3], ARGV[i * 3 + 2], 'EX', ARGV[i * 3 + 1])
+    out[i] = 1
+  else
+    out[i] = 0
   end
-  if admitted == 1 then
-    local key = ns .. 'v:' .. entry.k
-    redis.call('SET', key, entry.v, 'EX', entry.ttl)
-    for _, tag in ipairs(entry.tags) do
-      redis.call('SADD', ns .. 't:' .. tag, key)
-      redis.call('EXPIRE', ns .. 't:' .. tag, tagTtl)
-    end
-  end
-  out[i] = admitted
 end
 return out`;
 
@@ -101,17 +160,10 @@ const INVALIDATE_SCRIPT = `
 local p = ARGV[1]
 ${INIT_SEQUENCE}
 seq = string.format('%.0f', redis.call('INCR', p .. 'seq'))
-local ns = p .. (redis.call('GET', p .. 'epoch') or '0') .. ':'
 local tags = {}
 for i = 3, #ARGV do
-  local tag = ARGV[i]
-  tags[#tags + 1] = tag
-  redis.call('SET', p .. 'g:' .. tag, seq, 'EX', ARGV[2])
-  local members = redis.call('SMEMBERS', ns .. 't:' .. tag)
-  for j = 1, #members, 500 do
-    redis.call('DEL', unpack(members, j, math.min(j + 499, #members)))
-  end
-  redis.call('DEL', ns .. 't:' .. tag)
+  tags[#tags + 1] = ARGV[i]
+  redis.call('SET', p .. 'g:' .. ARGV[i], seq, 'EX', ARGV[2])
 end
 redis.call('PUBLISH', p .. 'invalidations', '{"seq":"' .. seq .. '","tags":' .. cjson.encode(tags) .. '}')
 return seq`;
@@ -127,8 +179,8 @@ redis.call('PUBLISH', p .. 'invalidations', '{"seq":"' .. seq .. '","flush":true
 return seq`;
 
 interface ScriptedRedis extends Redis {
-  cacheRead(prefix: string, ...keys: string[]): Promise<(string | null)[]>;
-  cacheFill(prefix: string, fence: string, tagTtl: number, entries: string): Promise<number[]>;
+  cacheRead(prefix: string, ...keys: string[]): Promise<[string, number, ...(string | null)[]]>;
+  cacheFill(prefix: string, fence: string, ...entries: (string | number)[]): Promise<number[]>;
   cacheInvalidate(prefix: string, generationTtl: number, ...tags: string[]): Promise<string>;
   cacheBumpEpoch(prefix: string): Promise<string>;
 }
@@ -143,10 +195,8 @@ export interface RedisTierOptions {
   readonly breakerFailures: number;
   /** REDIS_BREAKER_COOLDOWN_MS: how long the breaker stays open before one probe may pass. */
   readonly breakerCooldownMs: number;
-  /** CACHE_GENERATION_TTL_SECONDS: how long a tag's generation is remembered. */
+  /** CACHE_GENERATION_TTL_SECONDS: how long a tag's generation is remembered (longer than any entry lives). */
   readonly generationTtlSeconds: number;
-  /** Lifetime of tag sets; longer than any entry's. */
-  readonly tagSetTtlSeconds: number;
   readonly logger: Logger;
   /** Counts every failed Redis command. */
   readonly onError: () => void;
@@ -234,31 +284,34 @@ export class RedisTier {
     return !this.breaker.closed;
   }
 
-  /** Whether the L1 may answer a request whose first cache read saw `sequence`. */
+  /** Whether the L1 is in step with Redis (subscribed, no outage pending): only then is it worth looking in. */
+  get linked(): boolean {
+    return this.localSynced && this.breaker.closed && !this.epochBumpPending && this.options.local !== null;
+  }
+
+  /** Whether the L1 may answer a request whose first cache read saw `sequence`: linked, and caught up with it. */
   localCurrent(sequence: number): boolean {
-    return (
-      this.localSynced &&
-      this.breaker.closed &&
-      !this.epochBumpPending &&
-      this.options.local !== null &&
-      this.options.local.sequence >= sequence
-    );
+    return this.linked && this.options.local!.sequence >= sequence;
   }
 
-  /** The invalidation sequence and the stored values of `keys` (null when absent), in one round trip. */
-  async read(keys: readonly string[]): Promise<{ sequence: number; values: (string | null)[] }> {
-    const [sequence, ...values] = await this.guard(() => this.redis.cacheRead(this.prefix, ...keys));
-    return { sequence: Number(sequence), values };
+  /**
+   * The invalidation sequence and the current values of `keys`, in one round
+   * trip: null for a key without an entry or whose entry is outdated (one of
+   * its tags was invalidated after its fence); `outdated` counts the latter.
+   */
+  async read(keys: readonly string[]): Promise<{ sequence: number; outdated: number; values: (string | null)[] }> {
+    const [sequence, outdated, ...values] = await this.guard(() => this.redis.cacheRead(this.prefix, ...keys));
+    return { sequence: Number(sequence), outdated: Number(outdated), values: values.map((value) => (value ? value : null)) };
   }
 
-  /** Stores entries whose tags were not invalidated after `fence`; returns which were stored. */
+  /**
+   * Stores entries read under `fence` (each entry's text starts with that
+   * fence, see the header above) unless one of their tags was invalidated
+   * after it; returns which were stored.
+   */
   async store(entries: readonly TierEntry[], fence: number, ttlSeconds: number): Promise<boolean[]> {
-    const payload = JSON.stringify(
-      entries.map((entry) => ({ k: entry.key, v: entry.value, ttl: entry.ttlSeconds ?? ttlSeconds, tags: entry.tags })),
-    );
-    const stored = await this.guard(() =>
-      this.redis.cacheFill(this.prefix, String(fence), this.options.tagSetTtlSeconds, payload),
-    );
+    const triples = entries.flatMap((entry) => [entry.key, entry.ttlSeconds ?? ttlSeconds, entry.value]);
+    const stored = await this.guard(() => this.redis.cacheFill(this.prefix, String(fence), ...triples));
     return stored.map((flag) => flag === 1);
   }
 

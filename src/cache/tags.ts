@@ -1,27 +1,35 @@
 /**
  * Cache tag names. A tag names one entity (`Patient:42`) or one list whose
- * membership, order or count a write can change (`Patient:42.records`,
- * `patients`). Fragments and responses are stored under the tags of
- * everything they hold; a mutation invalidates the tags it touched.
+ * membership, order, count or rows a write can change (`Patient:42.records`,
+ * `patients`). An entry carries the tags of everything it holds; a mutation
+ * invalidates the tags it touched, which makes every entry carrying one of
+ * them unusable (src/cache/redis-tier.ts).
  *
- * Child rows carry their parent list's tag too (a record row is tagged
- * `Patient:42.records`), so deleting a parent invalidates its children
- * without listing their ids.
- *
- * Lists of immutable rows (an event's slots, a slot's or a patient's
- * selections) carry only the list's own tag, not one per row. Those rows are
- * never updated, only created and deleted, and every write that creates or
- * deletes one invalidates every list it belongs to (createEvent/deleteEvent,
- * setSelections, deletePatient). A per-row tag could only ever fire together
- * with the list's tag, so it would add nothing. It would, however, cost one
- * tag per row on every entry: an event page of 100 slots with 2,000
- * selections was tagged about 2,350 times, and every fill after a write paid
- * for each tag in Redis and in the in-process index.
+ * Coarse where fine buys nothing:
+ * - A page carries only its list's tags. Every write that changes a row a
+ *   list shows also invalidates the list (updatePatient → `patients`,
+ *   updateRecord → `Patient:<id>.recordContents`), so a per-row tag on a page
+ *   could only ever fire together with the list's: it would add nothing but
+ *   cost, one tag per row in the header of every entry and response holding
+ *   the page. A patient's records have two list tags: `.records` for what
+ *   counts see (membership, status), `.recordContents` for what only pages
+ *   show, so editing a diagnosis leaves the counts cached.
+ * - Schedules and selections are never updated, only created and deleted,
+ *   and every write that creates or deletes one invalidates every list it
+ *   belongs to (createEvent/deleteEvent, setSelections, deletePatient). Their
+ *   rows read by id carry those list tags, not one of their own: an event
+ *   page's response carries one tag per slot list and per patient shown,
+ *   not one per selection.
+ * - Rows read by id carry their own tag (`Patient:42`). A creation
+ *   invalidates `<Type>:absent`, the tag of every cached "no such row".
  */
 export const cacheTags = {
   patient: (id: number) => `Patient:${id}`,
   patients: 'patients',
+  /** Which records a patient has and their status: what counts and record rows by id depend on. */
   patientRecords: (patientId: number) => `Patient:${patientId}.records`,
+  /** What a patient's records say (diagnosis, treatment, notes, version): what pages depend on besides the above. */
+  patientRecordContents: (patientId: number) => `Patient:${patientId}.recordContents`,
   patientSelections: (patientId: number) => `Patient:${patientId}.selections`,
   record: (id: number) => `Record:${id}`,
   clinician: (id: number) => `Clinician:${id}`,
@@ -39,23 +47,12 @@ export const cacheTags = {
   absent: (type: 'Patient' | 'Record' | 'Event' | 'Schedule' | 'Selection' | 'Clinician') => `${type}:absent`,
 } as const;
 
-/** The tags of one row of each kind: its own, plus its parent list's. */
+/** The tags of a row read by id, of the kinds whose tags are not just their own (see above). */
 export const rowTags = {
-  patient: (row: { id: number }) => [cacheTags.patient(row.id)],
   record: (row: { id: number; patientId: number }) => [cacheTags.record(row.id), cacheTags.patientRecords(row.patientId)],
-  clinician: (row: { id: number }) => [cacheTags.clinician(row.id)],
-  event: (row: { id: number }) => [cacheTags.event(row.id)],
-  schedule: (row: { id: number; eventId: number }) => [cacheTags.schedule(row.id), cacheTags.eventSchedules(row.eventId)],
-  selection: (row: { id: number; patientId: number; scheduleId: number }) => [
-    cacheTags.selection(row.id),
+  schedule: (row: { eventId: number }) => [cacheTags.eventSchedules(row.eventId)],
+  selection: (row: { patientId: number; scheduleId: number }) => [
     cacheTags.patientSelections(row.patientId),
     cacheTags.scheduleSelections(row.scheduleId),
   ],
 } as const;
-
-/** `own` plus the tags of every row in `rows`, without repeats. */
-export function listTags<R>(own: readonly string[], rows: readonly R[], tagsOfRow: (row: R) => readonly string[]): string[] {
-  const all = new Set(own);
-  for (const row of rows) for (const tag of tagsOfRow(row)) all.add(tag);
-  return [...all];
-}

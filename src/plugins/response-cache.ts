@@ -11,9 +11,10 @@
  *   maxAge 0, not cacheable), it has no errors, and no fragment bypassed the
  *   cache. Its TTL is the smallest maxAge of its fields, at most `maxTtlSeconds`;
  *   its scope decides the key; its tags are those of every fragment it read.
- * - The write-back is fenced at the sequence read by the lookup, before any
- *   resolver ran, so a response computed from data a mutation changed
- *   meanwhile is refused (see redis-tier.ts).
+ * - The entry carries the fence read by the lookup, before any resolver ran,
+ *   and the tags of what it holds: a response computed from data a mutation
+ *   changed meanwhile is refused at write-back, and one a mutation changes
+ *   later is never served again (see redis-tier.ts).
  * - With `exposeStats` (development), `extensions.cache` reports the response
  *   outcome (HIT, MISS, BYPASS) and the fragment hits, misses, coalesced
  *   loads, fills, fenced fills and invalidations of the request.
@@ -47,6 +48,8 @@ type Outcome = 'HIT' | 'MISS' | 'BYPASS';
  * never writes a raw newline, so the first one splits them).
  */
 interface StoredHeader {
+  /** The fence the response was computed under; first, then `t`, as the Redis scripts read them (redis-tier.ts). */
+  readonly f: number;
   readonly t: string[];
   readonly p: { readonly scope: 'PUBLIC' | 'PRIVATE'; readonly expiresAt: number };
 }
@@ -104,7 +107,7 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
             PUBLIC: `response:${identity}:public`,
             PRIVATE: `response:${identity}:${createHash('sha256').update(principalKey(viewer)).digest('base64url')}`,
           };
-          const [shared, own] = await cache.read(cacheSession, [keys.PUBLIC, keys.PRIVATE]);
+          const [shared, own] = await cache.read(cacheSession, [keys.PUBLIC, keys.PRIVATE], { alternatives: true });
           fence = cacheSession.degraded ? null : cacheSession.sequence;
           const text = own ?? shared;
           if (text === undefined) {
@@ -141,6 +144,7 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
                     key: keys[policy.scope],
                     // Plain JSON: executed results hold serialized scalars only, no Dates.
                     value: `${JSON.stringify({
+                      f: fence,
                       t: tags,
                       p: { scope: policy.scope, expiresAt: Date.now() + policy.maxAge * 1000 },
                     } satisfies StoredHeader)}\n${JSON.stringify(result.data)}`,

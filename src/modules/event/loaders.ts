@@ -1,5 +1,5 @@
 /** Per-request loaders for events: by id, list pages and the list count, all through the fragment cache. */
-import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cacheTags } from '../../cache/tags.js';
 import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { eventReads, type EventRow } from './repository.js';
@@ -22,7 +22,7 @@ export function createEventLoaders(context: LoaderContext) {
       context,
       {
         name: 'events',
-        tagsOf: (_key, rows) => listTags([cacheTags.events], rows, rowTags.event),
+        tagsOf: () => [cacheTags.events],
         onValue: (_key, rows) => rows.forEach((row) => byId.prime(row.id, row)),
       },
       (keys) => Promise.all(keys.map((key) => repository.page(key.after, key.limit))),

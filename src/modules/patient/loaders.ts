@@ -1,5 +1,5 @@
 /** Per-request loaders for patients: by id, list pages and list counts, all through the fragment cache. */
-import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cacheTags } from '../../cache/tags.js';
 import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { patientReads, type PatientListFilter, type PatientRow } from './repository.js';
@@ -24,7 +24,7 @@ export function createPatientLoaders(context: LoaderContext) {
       context,
       {
         name: 'patients',
-        tagsOf: (_key, rows) => listTags([cacheTags.patients], rows, rowTags.patient),
+        tagsOf: () => [cacheTags.patients],
         onValue: (_key, rows) => rows.forEach((row) => byId.prime(row.id, row)),
       },
       (keys) => Promise.all(keys.map((key) => repository.page(key.filter, key.after, key.limit))),

@@ -3,7 +3,7 @@
  * patients asking the same page arguments share one statement) and counts,
  * all through the fragment cache.
  */
-import { cacheTags, listTags, rowTags } from '../../cache/tags.js';
+import { cacheTags, rowTags } from '../../cache/tags.js';
 import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { recordReads, type PageRow, type RecordRow, type RecordStatusValue } from './repository.js';
@@ -64,7 +64,7 @@ export function createRecordLoaders(context: LoaderContext) {
       context,
       {
         name: 'Patient.recordsPage',
-        tagsOf: (key, page) => listTags([cacheTags.patientRecords(key.patientId)], page.rows, rowTags.record),
+        tagsOf: (key) => [cacheTags.patientRecords(key.patientId), cacheTags.patientRecordContents(key.patientId)],
         onValue: (key, page) => {
           page.rows.forEach((row) => byId.prime(row.id, row));
           if (page.total !== null) countByPatient.prime({ patientId: key.patientId, status: key.status }, page.total);

@@ -70,7 +70,12 @@ export const recordMutations: Resolvers<GatewayContext> = {
       );
       const row = versionedOutcome(outcome, 'Record', input.id, expectedVersion);
       // A status change moves the record between the patient's filtered pages and counts.
-      const tags = [cacheTags.record(row.id), ...(changes.status ? [cacheTags.patientRecords(row.patientId)] : [])];
+      // The pages' content tag too: they carry no per-record tags (src/cache/tags.ts).
+      const tags = [
+        cacheTags.record(row.id),
+        cacheTags.patientRecordContents(row.patientId),
+        ...(changes.status ? [cacheTags.patientRecords(row.patientId)] : []),
+      ];
       (await context.committed(tags)).record.byId.prime(row.id, row);
       return row;
     },
