@@ -31,6 +31,8 @@ export interface Measurement {
   redisPerRequest: number;
   /** GC's share of the server's CPU time over the measured run (Δ gcMs / Δ cpuMs of its /bench/stats), when it reports both. */
   gcShare?: number;
+  /** The gateway cache's hits over its lookups (fragments and responses) during the measured run, when it looked any up. */
+  hitRate?: number;
   /** Set when the server's process exited during the measured run. */
   exited?: string;
 }
@@ -98,6 +100,7 @@ export function summarize(measurements: readonly Measurement[]): Measurement[] {
     redisPerRequest: median(runs.map((m) => m.redisPerRequest)),
     ...(runs.some((m) => m.mean !== undefined) ? { mean: medianOf(runs.map((m) => m.mean))! } : {}),
     ...(runs.some((m) => m.gcShare !== undefined) ? { gcShare: medianOf(runs.map((m) => m.gcShare))! } : {}),
+    ...(runs.some((m) => m.hitRate !== undefined) ? { hitRate: medianOf(runs.map((m) => m.hitRate))! } : {}),
   }));
 }
 
@@ -108,14 +111,15 @@ function runLines(rows: readonly Measurement[]): string[] {
     '',
     '## Every run (median over its rounds)',
     '',
-    'GC % of CPU: the time the server spent in garbage collection (perf_hooks `gc` entries) over the CPU time it used (user + system) during the measured run.',
+    'GC % of CPU: the time the server spent in garbage collection (perf_hooks `gc` entries) over the CPU time it used (user + system) during the measured run. ' +
+      'Cache hits: the gateway cache’s hits over its lookups (fragments and whole responses; a response lookup counts once), during the measured run.',
     '',
-    '| scenario | variant | conn. | rounds | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req | Redis cmd/req | GC % of CPU |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | variant | conn. | rounds | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req | Redis cmd/req | GC % of CPU | cache hits |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (m) =>
         `| ${m.scenario} | ${m.label} | ${m.connections} | ${m.round} | ${fixed(m.rps)} | ${fixed(m.p50)} | ${fixed(m.p95)} | ${fixed(m.p99)} | ${m.errors} | ` +
-        `${fixed(m.sqlPerRequest, 2)} | ${fixed(m.redisPerRequest, 2)} | ${percent(m.gcShare)} |`,
+        `${fixed(m.sqlPerRequest, 2)} | ${fixed(m.redisPerRequest, 2)} | ${percent(m.gcShare)} | ${percent(m.hitRate)} |`,
     ),
   ];
 }

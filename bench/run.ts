@@ -177,7 +177,12 @@ interface RunSpec {
   readonly mix?: Mix;
   /** A fixed number of requests in all, sent without a warm-up, instead of a timed warm-up and run. */
   readonly amount?: number;
+  /** How long the measured run lasts, when not the method's (the 1,000-connection run). */
+  readonly seconds?: number;
 }
+
+/** Issue 16: the warm cache holds 1,000 concurrent connections for 30 s. */
+const S1_THOUSAND: RunSpec = { scenario: 'S1', variant: 'gateway-warm', connections: 1000, seconds: 30 };
 
 /**
  * The seed-002 replay: 20 connections send 50 requests of the event page (S3, the fixture's event) in all,
@@ -216,6 +221,7 @@ function plan(): Group[] {
       { title: 'S3', rounds: 1, runs: run20('S3', 'gateway', 'gateway-warm', 'raw', 'yoga', 'join-monster') },
       { title: 'seed-002 replay', rounds: 1, runs: [SEED_002] },
       { title: 'S2, S5', rounds: 1, runs: [...run20('S2', 'gateway', 'raw'), ...run20('S5', 'gateway', 'gateway-warm')] },
+      { title: 'S1 warm cache at 1,000 connections', rounds: 1, runs: [{ ...S1_THOUSAND, seconds: 5 }] },
     ];
   }
   return [
@@ -225,8 +231,9 @@ function plan(): Group[] {
     { title: 'seed-002 replay (S3 burst, cold cache)', rounds: all, runs: [SEED_002] },
     { title: 'S3 OneTime event page (others)', rounds: 1, runs: run20('S3', 'gateway-warm', 'yoga') },
     { title: 'S2 patient detail', rounds: 1, runs: run20('S2', 'gateway', 'gateway-warm', 'raw') },
-    { title: 'S5 90% reads / 10% writes', rounds: 1, runs: run20('S5', 'gateway', 'gateway-warm') },
+    { title: 'S5 90% reads / 10% writes', rounds: all, runs: run20('S5', 'gateway', 'gateway-warm') },
     { title: 'S1 at 1 connection', rounds: 1, runs: [{ scenario: 'S1', variant: 'gateway', connections: 1 }, { scenario: 'S1', variant: 'raw', connections: 1 }] },
+    { title: 'S1 warm cache at 1,000 connections', rounds: 1, runs: [S1_THOUSAND] },
   ];
 }
 
@@ -240,7 +247,7 @@ function estimateSeconds(groups: readonly Group[]): number {
     .flat()
     .reduce((sum, run) => {
       const restarts = VARIANTS.find((variant) => variant.name === run.variant)?.restartAfterRun ? 2 * 2 : 0;
-      return sum + restarts + (run.amount === undefined ? METHOD.warmupSeconds + METHOD.measuredSeconds + 1 : 3);
+      return sum + restarts + (run.amount === undefined ? METHOD.warmupSeconds + (run.seconds ?? METHOD.measuredSeconds) + 1 : 3);
     }, 0);
 }
 
@@ -482,6 +489,16 @@ interface Stats {
   readonly sql: number;
   readonly gcMs?: number;
   readonly cpuMs?: number;
+  readonly cacheHits?: number;
+  readonly cacheMisses?: number;
+}
+
+/** The cache's hits over its lookups between two readings, when the variant reports them (and looked any up). */
+function hitRateBetween(before: Stats, after: Stats): number | undefined {
+  if (before.cacheHits === undefined || after.cacheHits === undefined || before.cacheMisses === undefined || after.cacheMisses === undefined) return undefined;
+  const hits = after.cacheHits - before.cacheHits;
+  const lookups = hits + after.cacheMisses - before.cacheMisses;
+  return lookups > 0 ? hits / lookups : undefined;
 }
 
 async function benchStats(variant: Started): Promise<Stats> {
@@ -836,7 +853,7 @@ function exitWatch(variant: Started): { signal: AbortSignal; reason: () => strin
 async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupSeconds: number; measuredSeconds: number }, monitor?: Monitor): Promise<Measurement> {
   let variant = variants.get(spec.variant)!;
   const what = `${tag}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}`;
-  const extent: Extent = spec.amount === undefined ? { seconds: timing.measuredSeconds } : { amount: spec.amount };
+  const extent: Extent = spec.amount === undefined ? { seconds: spec.seconds ?? timing.measuredSeconds } : { amount: spec.amount };
   if (spec.amount === undefined) {
     progress(`${what}  warm-up ${timing.warmupSeconds}s`);
     // Fresh request state for each run: S5 cycles cut off by the warm-up's deadline must not keep their writers.
@@ -862,6 +879,7 @@ async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupS
   const statsAfter = exited ? null : await benchStats(variant);
   const sql = statsAfter ? statsAfter.sql - statsBefore.sql : Number.NaN;
   const gcShare = statsAfter ? gcShareBetween(statsBefore, statsAfter) : undefined;
+  const hitRate = statsAfter ? hitRateBetween(statsBefore, statsAfter) : undefined;
   // Less the harness' own commands since the first reading: that reading itself, and the monitor's.
   const own = ownRedisCommands - ownBefore + 1;
   const redisDelta = (await redisCommands(h.redis)) - redisBefore - own;
@@ -892,6 +910,7 @@ async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupS
     sqlPerRequest: result.requests > 0 ? sql / result.requests : 0,
     redisPerRequest: result.requests > 0 ? Math.max(0, redisDelta) / result.requests : 0,
     ...(gcShare !== undefined ? { gcShare } : {}),
+    ...(hitRate !== undefined ? { hitRate } : {}),
     ...(exited ? { exited: `the process ${exited} after ${Math.round(result.abortedAfterSeconds ?? 0)} s of the measured run` } : {}),
   };
 }
@@ -1076,12 +1095,14 @@ function ratios(measurements: readonly Measurement[]): Ratio[] {
   const find = (round: number, scenario: Scenario, variant: VariantName) =>
     measurements.find((m) => m.round === round && m.scenario === scenario && m.variant === variant && m.connections === CONNECTIONS);
   const rps = (round: number, scenario: Scenario, over: VariantName, under: VariantName) => divide(find(round, scenario, over)?.rps, find(round, scenario, under)?.rps);
+  const thousand = (round: number) =>
+    measurements.find((m) => m.round === round && m.scenario === S1_THOUSAND.scenario && m.variant === S1_THOUSAND.variant && m.connections === S1_THOUSAND.connections);
   const definitions: { name: string; target: string; unit?: Ratio['unit']; meets: (value: number) => boolean; of: (round: number) => number | null }[] = [
     { name: 'S0 gateway / stock Apollo Server 5 standalone (req/s)', target: '>= 1.0', meets: (v) => v >= 1, of: (r) => rps(r, 'S0', 'gateway', 'apollo') },
     { name: 'S1 gateway / raw floor (req/s, caches off)', target: '>= 0.5', meets: (v) => v >= 0.5, of: (r) => rps(r, 'S1', 'gateway', 'raw') },
     { name: 'S1 warm cache / caches off (req/s)', target: '>= 5', meets: (v) => v >= 5, of: (r) => rps(r, 'S1', 'gateway-warm', 'gateway') },
     { name: 'S1 gateway / naive (req/s)', target: '>= 5', meets: (v) => v >= 5, of: (r) => rps(r, 'S1', 'gateway', 'gateway-naive') },
-    { name: 'S1 warm cache / Yoga + response cache, hit path (req/s)', target: '>= 1.0', meets: (v) => v >= 1, of: (r) => rps(r, 'S1', 'gateway-warm', 'yoga') },
+    { name: 'S1 warm cache / Yoga + response cache, hit path (req/s)', target: '>= 1.2', meets: (v) => v >= 1.2, of: (r) => rps(r, 'S1', 'gateway-warm', 'yoga') },
     { name: 'S1 gateway / Join Monster (req/s, no caches)', target: '>= 1.5', meets: (v) => v >= 1.5, of: (r) => rps(r, 'S1', 'gateway', 'join-monster') },
     { name: 'S3 gateway / raw floor (req/s, caches off)', target: '>= 0.5', meets: (v) => v >= 0.5, of: (r) => rps(r, 'S3', 'gateway', 'raw') },
     { name: 'S3 gateway / Join Monster (req/s, no caches)', target: '>= 3', meets: (v) => v >= 3, of: (r) => rps(r, 'S3', 'gateway', 'join-monster') },
@@ -1095,6 +1116,23 @@ function ratios(measurements: readonly Measurement[]): Ratio[] {
       of: (r) => find(r, SEED_002.scenario, SEED_002.variant)?.mean ?? null,
     },
     { name: 'GC share of CPU, S3 gateway (caches off)', target: '<= 25%', unit: '%', meets: (v) => v <= 0.25, of: (r) => find(r, 'S3', 'gateway')?.gcShare ?? null },
+    { name: 'S5 warm cache / caches off (req/s)', target: '>= 10', meets: (v) => v >= 10, of: (r) => rps(r, 'S5', 'gateway-warm', 'gateway') },
+    { name: 'S5 warm cache, p95 latency', target: '<= 200 ms', unit: 'ms', meets: (v) => v <= 200, of: (r) => find(r, 'S5', 'gateway-warm')?.p95 ?? null },
+    { name: 'S5 warm cache, Redis commands per request', target: '<= 20', meets: (v) => v <= 20, of: (r) => find(r, 'S5', 'gateway-warm')?.redisPerRequest ?? null },
+    { name: 'S5 warm cache, fragment + response hit rate', target: '>= 80%', unit: '%', meets: (v) => v >= 0.8, of: (r) => find(r, 'S5', 'gateway-warm')?.hitRate ?? null },
+    {
+      name: `S1 warm cache at ${S1_THOUSAND.connections.toLocaleString('en-US')} connections for ${S1_THOUSAND.seconds} s: errors`,
+      target: '= 0',
+      meets: (v) => v === 0,
+      of: (r) => thousand(r)?.errors ?? null,
+    },
+    {
+      name: `S1 warm cache at ${S1_THOUSAND.connections.toLocaleString('en-US')} connections for ${S1_THOUSAND.seconds} s: p99 latency`,
+      target: '<= 2,000 ms',
+      unit: 'ms',
+      meets: (v) => v <= 2000,
+      of: (r) => thousand(r)?.p99 ?? null,
+    },
   ];
   const rounds = [...new Set(measurements.map((m) => m.round))];
   return definitions.map((definition) => {

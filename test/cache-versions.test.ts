@@ -12,6 +12,7 @@
  *   the L1 it moves none of the response's bytes out of Redis;
  * - a page's entry carries its list's tags, not one per row: the same
  *   number of tags with 1 and with 20 records per patient;
+ * - a response 20 connections miss at once is computed once;
  * - /metrics reports the hit ratio and the outdated entries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +167,23 @@ describe('a warm whole-response hit', () => {
     expect(moved).toBeLessThan(200);
     const calls = await commandsDuring(() => near.run(PAGE, { first: 100 }));
     expect(calls.evalsha).toBe(1);
+  });
+});
+
+describe('a response many connections miss at once', () => {
+  it('is computed once: the others wait for it and answer with its bytes', async () => {
+    await insertPatients(shared.database.pool, manyPatients(3, 'Flight'));
+    const document = 'query Flight($first: Int) { patients(first: $first) { nodes { id name } } }';
+    const coalescedBefore = await metric(shared, 'gateway_cache_coalesced_total', { kind: 'response' });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => shared.run(document, { first: 3 })));
+    for (const answer of answers) {
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data).toEqual(answers[0]!.data);
+    }
+    // One leader; the others arrive while it computes (their cache reads come back before its MySQL reads do).
+    const coalesced = (await metric(shared, 'gateway_cache_coalesced_total', { kind: 'response' })) - coalescedBefore;
+    expect(coalesced).toBeGreaterThanOrEqual(10);
+    expect(answers.filter((answer) => answer.sqlCount > 0).length).toBeLessThanOrEqual(20 - coalesced);
   });
 });
 

@@ -5,7 +5,8 @@
  * = CACHE_ENABLED=0 + DB_IN_CHUNK_SIZE=1 (every loader batch holds one key:
  * one SQL statement per parent, as an API without DataLoaders runs).
  * Its SQL counter is /metrics' gateway_sql_statements_total, also served as
- * /bench/stats by the harness' contract, with its GC and CPU time (./stats.ts).
+ * /bench/stats by the harness' contract, with its GC and CPU time and its cache's
+ * hits and misses (./stats.ts).
  */
 import http from 'node:http';
 import { loadConfig } from '../../src/config.js';
@@ -25,9 +26,15 @@ const gateway = await createGateway({ config, database, logger, redis });
 const [app] = gateway.httpServer.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
 gateway.httpServer.removeAllListeners('request');
 gateway.httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-  if (req.url === '/bench/stats') sendBenchStats(res, totalStatements());
+  if (req.url === '/bench/stats') void cacheLookups().then((lookups) => sendBenchStats(res, totalStatements(), lookups));
   else app!(req, res);
 });
+/** The cache's hits and misses since start (fragments and responses), from the gateway's own /metrics counters. */
+async function cacheLookups() {
+  const sum = async (name: string) =>
+    ((await gateway.metrics.getSingleMetric(name)?.get())?.values ?? []).reduce((total, value) => total + value.value, 0);
+  return { cacheHits: await sum('gateway_cache_hits_total'), cacheMisses: await sum('gateway_cache_misses_total') };
+}
 const { url } = await gateway.listen();
 process.stdout.write(`ready ${url}\n`);
 const stop = () => void gateway.shutdown().then(() => process.exit(0));

@@ -115,6 +115,20 @@ export interface Cache {
   store(session: CacheSession, entries: readonly TierEntry[], fence: number): Promise<void>;
   /** Invalidates `tags` everywhere; resolves once Redis (or the L1) has dropped them. */
   invalidate(session: CacheSession | null, tags: readonly string[]): Promise<void>;
+  /**
+   * Single flight for values computed outside `loadFragments` (whole responses): the result of a
+   * computation of `key` already under way by a request whose fence is at least `fence` (so its MySQL
+   * reads see every write this request must see), or undefined when there is none. Resolves to what
+   * the leader shared, or null when it had nothing to share (errors, not cacheable).
+   *
+   * Example (the response cache):
+   *   const text = await cache.follow(key, fence);            // undefined: nobody is computing it
+   *   const share = text === undefined ? cache.lead(key, fence) : null;
+   *   …execute…; share?.(storedText ?? null);                 // always called, once
+   */
+  follow(key: string, fence: number): Promise<string | null> | undefined;
+  /** Starts a flight of `key` at `fence` (see `follow`); the returned function ends it with what followers get. */
+  lead(key: string, fence: number): (shared: string | null) => void;
   close(): Promise<void>;
 }
 
@@ -124,7 +138,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
   const meters = {
     hits: counter('gateway_cache_hits_total', 'Cache entries found (kind: fragment or response).'),
     misses: counter('gateway_cache_misses_total', 'Cache entries not found (kind: fragment or response).'),
-    coalesced: counter('gateway_cache_coalesced_total', 'Missing fragments served by another request’s MySQL load.'),
+    coalesced: counter('gateway_cache_coalesced_total', 'Misses served by another request’s load (kind: fragment or response).'),
     fills: counter('gateway_cache_fills_total', 'Entries written to the cache.'),
     fenced: counter('gateway_cache_fenced_fills_total', 'Entries refused at write-back: invalidated after they were read.'),
     outdated: counter(
@@ -395,6 +409,37 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
       }
       // Reads later in this request must see the write: they may only use what is current as of this sequence.
       if (session && sequence !== null) session.sequence = Math.max(session.sequence ?? sequence, sequence);
+    },
+
+    follow(key, fence) {
+      const flight = inFlight.get(key);
+      if (!flight || flight.fence < fence) return undefined;
+      return flight.result.then(
+        ({ value }) => {
+          if (value !== null) meters.coalesced.inc({ kind: kindOf(key) });
+          return value as string | null;
+        },
+        () => null,
+      );
+    },
+
+    lead(key, fence) {
+      let settle!: (shared: string | null) => void;
+      const result = new Promise<{ value: unknown; tags: readonly string[] }>((resolve) => {
+        settle = (value) => resolve({ value, tags: [] });
+      });
+      const flight = { fence, result };
+      inFlight.set(key, flight);
+      const end = (value: string | null) => {
+        clearTimeout(timer);
+        if (inFlight.get(key) === flight) inFlight.delete(key);
+        settle(value);
+      };
+      // A leader that never reaches its end (a bug, a crash in a later plugin) must not hold followers
+      // past their own deadline: they then compute the response themselves.
+      const timer = setTimeout(() => end(null), config.requestTimeoutMs);
+      timer.unref();
+      return end;
     },
 
     async close() {

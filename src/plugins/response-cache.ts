@@ -15,8 +15,12 @@
  *   and the tags of what it holds: a response computed from data a mutation
  *   changed meanwhile is refused at write-back, and one a mutation changes
  *   later is never served again (see redis-tier.ts).
+ * - Single flight: a miss whose response the same caller is already computing
+ *   (a request fenced at least as late) waits for it and answers with its
+ *   bytes (COALESCED), so the first reads after an invalidation compute the
+ *   page once, not once per connection.
  * - With `exposeStats` (development), `extensions.cache` reports the response
- *   outcome (HIT, MISS, BYPASS) and the fragment hits, misses, coalesced
+ *   outcome (HIT, COALESCED, MISS, BYPASS) and the fragment hits, misses, coalesced
  *   loads, fills, fenced fills and invalidations of the request.
  *
  * - A GET gets HTTP caching headers from the same policy (setHttpCaching),
@@ -40,7 +44,7 @@ export interface ResponseCacheOptions {
   readonly exposeStats: boolean;
 }
 
-type Outcome = 'HIT' | 'MISS' | 'BYPASS';
+type Outcome = 'HIT' | 'COALESCED' | 'MISS' | 'BYPASS';
 
 /**
  * A cached response is `<header JSON>\n<data JSON>`: the header holds its tags and the cache
@@ -97,6 +101,8 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
       let outcome: Outcome = 'BYPASS';
       let keys: { PUBLIC: string; PRIVATE: string } | null = null;
       let fence: number | null = null;
+      /** Ends this request's flight with what it stored (see below); null when it is not the leader. */
+      let share: ((text: string | null) => void) | null = null;
       return {
         async responseForOperation({ operation, queryHash, request, contextValue, overallCachePolicy }) {
           const { viewer, cacheSession } = contextValue;
@@ -109,7 +115,16 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
           };
           const [shared, own] = await cache.read(cacheSession, [keys.PUBLIC, keys.PRIVATE], { alternatives: true });
           fence = cacheSession.degraded ? null : cacheSession.sequence;
-          const text = own ?? shared;
+          let text = own ?? shared;
+          if (text === undefined && fence !== null) {
+            // Single flight: right after an invalidation, every connection asking for the same page would
+            // otherwise compute it at once. A request already computing it for this caller, fenced at least
+            // as late as this one, answers for both.
+            const leader = cache.follow(keys.PRIVATE, fence);
+            if (leader) text = (await leader) ?? undefined;
+            else share = cache.lead(keys.PRIVATE, fence);
+            if (text !== undefined) outcome = 'COALESCED';
+          }
           if (text === undefined) {
             outcome = 'MISS';
             return null;
@@ -119,7 +134,7 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
             outcome = 'MISS'; // written by an older version of this plugin
             return null;
           }
-          outcome = 'HIT';
+          if (outcome !== 'COALESCED') outcome = 'HIT';
           const header = JSON.parse(text.slice(0, split)) as StoredHeader;
           // The policy the response was computed under, for the HTTP Cache-Control of a GET; its age counts.
           overallCachePolicy.replace({ maxAge: Math.max(0, Math.floor((header.p.expiresAt - Date.now()) / 1000)), scope: header.p.scope });
@@ -129,36 +144,33 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
         },
 
         async willSendResponse({ request, response, overallCachePolicy, contextValue }) {
-          if (response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          const session = contextValue.cacheSession;
-          if (outcome === 'MISS' && keys && fence !== null && !result.errors && result.data && !session.degraded) {
-            const policy = overallCachePolicy.policyIfCacheable();
-            if (policy) {
-              const tags = [...session.tags];
-              const ttlSeconds = Math.min(policy.maxAge, maxTtlSeconds);
-              await cache.store(
-                session,
-                [
-                  {
-                    key: keys[policy.scope],
-                    // Plain JSON: executed results hold serialized scalars only, no Dates.
-                    value: `${JSON.stringify({
-                      f: fence,
-                      t: tags,
-                      p: { scope: policy.scope, expiresAt: Date.now() + policy.maxAge * 1000 },
-                    } satisfies StoredHeader)}\n${JSON.stringify(result.data)}`,
-                    tags,
-                    ttlSeconds,
-                  },
-                ],
-                fence,
-              );
+          try {
+            if (response.body.kind !== 'single') return;
+            const result = response.body.singleResult;
+            const session = contextValue.cacheSession;
+            if (outcome === 'MISS' && keys && fence !== null && !result.errors && result.data && !session.degraded) {
+              const policy = overallCachePolicy.policyIfCacheable();
+              if (policy) {
+                const tags = [...session.tags];
+                // Plain JSON: executed results hold serialized scalars only, no Dates.
+                const value = `${JSON.stringify({
+                  f: fence,
+                  t: tags,
+                  p: { scope: policy.scope, expiresAt: Date.now() + policy.maxAge * 1000 },
+                } satisfies StoredHeader)}\n${JSON.stringify(result.data)}`;
+                // Followers get it now, not after the write-back: it is theirs whether or not Redis admits it.
+                share?.(value);
+                await cache.store(session, [{ key: keys[policy.scope], value, tags, ttlSeconds: Math.min(policy.maxAge, maxTtlSeconds) }], fence);
+              }
             }
-          }
-          if (request.http?.method === 'GET') setHttpCaching(response.http.headers, result.errors ? null : overallCachePolicy.policyIfCacheable());
-          if (exposeStats && cache.enabled) {
-            result.extensions = { ...result.extensions, cache: { response: outcome, ...session.stats } };
+            if (request.http?.method === 'GET') setHttpCaching(response.http.headers, result.errors ? null : overallCachePolicy.policyIfCacheable());
+            if (exposeStats && cache.enabled) {
+              result.extensions = { ...result.extensions, cache: { response: outcome, ...session.stats } };
+            }
+          } finally {
+            // Whatever happened, the flight ends (a second call is a no-op): followers never wait for nothing.
+            share?.(null);
+            share = null;
           }
         },
       };
