@@ -34,7 +34,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -309,6 +309,9 @@ function packagesAsImported(outdir: string): Plugin {
 /** Bundles these variants' scripts as the production build bundles the server (src/cli/build.mjs). */
 async function bundleVariants(specs: readonly VariantSpec[]): Promise<void> {
   const scripts = [...new Set(specs.map((spec) => spec.script))];
+  // packagesAsImported resolves from the folder: on a fresh clone it must exist before the first build,
+  // or every package resolves as unreachable from it and is written as a path (ESM builds Node cannot load).
+  mkdirSync(path.join(ROOT, BUILD_FOLDER), { recursive: true });
   progress(`bundling ${scripts.map((script) => path.basename(script)).join(', ')} into ${BUILD_FOLDER}/ (esbuild, as npm run build)`);
   await build({
     absWorkingDir: ROOT,
