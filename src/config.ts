@@ -36,7 +36,7 @@ export interface Config {
   readonly redisBreakerFailures: number;
   /** REDIS_BREAKER_COOLDOWN_MS (1000): how long the open breaker skips Redis before one probe command may pass. */
   readonly redisBreakerCooldownMs: number;
-  /** CACHE_ENABLED (1): fragment and response caching; 0 sends every read to MySQL. */
+  /** CACHE_ENABLED (1): fragment and response caching; 0 sends every read to MySQL (with Redis, writes still invalidate other instances' entries). */
   readonly cacheEnabled: boolean;
   /** CACHE_FRAGMENT_TTL_SECONDS (300): lifetime of cached rows, lists, pages and counts. */
   readonly cacheFragmentTtlSeconds: number;
@@ -49,7 +49,7 @@ export interface Config {
    * (counted as 2 bytes per character); an entry larger than this is not kept in process at all.
    */
   readonly cacheL1MaxBytes: number;
-  /** CACHE_GENERATION_TTL_SECONDS (86400): how long Redis remembers a tag's last invalidation; must outlast any request. */
+  /** CACHE_GENERATION_TTL_SECONDS (86400): how long Redis remembers a tag's last invalidation; must be longer than CACHE_FRAGMENT_TTL_SECONDS and CACHE_RESPONSE_TTL_SECONDS. */
   readonly cacheGenerationTtlSeconds: number;
   /** IDEMPOTENCY_TTL_SECONDS (86400): how long an Idempotency-Key and its response are kept. */
   readonly idempotencyTtlSeconds: number;
@@ -203,7 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (jwtSecret.length < 32) {
     throw new Error(`JWT_SECRET must be at least 32 characters, got ${jwtSecret.length}.`);
   }
-  return {
+  const config: Config = {
     nodeEnv: mode,
     port: integer(env, 'PORT', 4000),
     host: env.HOST ?? '127.0.0.1',
@@ -271,4 +271,13 @@ export function loadConfig(env: Env = process.env): Config {
     apqLocalMaxEntries: integer(env, 'APQ_LOCAL_MAX_ENTRIES', 10_000, 1),
     persistedDocumentsPath: env.PERSISTED_DOCUMENTS_PATH || operationsLocation(env).manifestPath,
   };
+  // An entry is refused once a tag it carries has a newer generation: a generation that expired before
+  // the entries fenced under it would read as 0 and let an invalidated entry back in (src/cache/redis-tier.ts).
+  const longestEntry = Math.max(config.cacheFragmentTtlSeconds, config.cacheResponseTtlSeconds);
+  if (config.cacheGenerationTtlSeconds <= longestEntry) {
+    throw new Error(
+      `CACHE_GENERATION_TTL_SECONDS must be longer than every cache entry lives (CACHE_FRAGMENT_TTL_SECONDS and CACHE_RESPONSE_TTL_SECONDS, the longest ${longestEntry} s), got ${config.cacheGenerationTtlSeconds}.`,
+    );
+  }
+  return config;
 }

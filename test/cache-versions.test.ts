@@ -13,7 +13,9 @@
  * - a page's entry carries its list's tags, not one per row: the same
  *   number of tags with 1 and with 20 records per patient;
  * - a response 20 connections miss at once is computed once;
- * - /metrics reports the hit ratio and the outdated entries.
+ * - /metrics reports the hit ratio and the outdated entries;
+ * - an instance with CACHE_ENABLED=0 in the same deployment still bumps the
+ *   generations its writes touch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerOf } from '../src/cache/cache.js';
@@ -132,6 +134,29 @@ describe('an outdated entry', () => {
     const afterHandWrite = await shared.run('query Again($id: ID!) { patient(id: $id) { name } }', { id });
     expect(afterHandWrite.data?.patient.name).toBe('Outdated renamed');
     expect(afterHandWrite.sqlCount).toBeGreaterThan(0);
+  });
+});
+
+describe('an instance that does not cache', () => {
+  it('still invalidates: a write through it is never answered from another instance’s cache (Redis or L1)', async () => {
+    const uncached = await createTestGateway({ shareWith: near, cache: false, env: { REDIS_URL: redis.url, RATE_LIMIT_COST_PER_MINUTE: '0' } });
+    try {
+      const [patientId] = (await insertPatients(near.database.pool, manyPatients(1, 'Shared'))) as [number];
+      const id = toGlobalId('Patient', patientId);
+      expect((await near.run(PATIENT, { id })).sqlCount).toBeGreaterThan(0);
+      const warm = await near.run(PATIENT, { id });
+      expect(warm.sqlCount).toBe(0);
+      expect(warm.data?.patient.name).toBe('Shared 1');
+
+      await rename(uncached, patientId, 'Shared renamed');
+      const after = await near.run(PATIENT, { id });
+      expect(after.data?.patient.name).toBe('Shared renamed');
+      expect(after.sqlCount).toBeGreaterThan(0);
+      // It neither reads nor fills: its own repeat goes to MySQL.
+      expect((await uncached.run(PATIENT, { id })).sqlCount).toBeGreaterThan(0);
+    } finally {
+      await uncached.close();
+    }
   });
 });
 

@@ -156,8 +156,10 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
     enabled && config.cacheL1MaxEntries > 0
       ? new LocalTier({ maxEntries: config.cacheL1MaxEntries, maxBytes: config.cacheL1MaxBytes, ttlMs: ttlSeconds * 1000 })
       : null;
+  // A gateway that does not cache (CACHE_ENABLED=0) still belongs to a deployment whose other instances may:
+  // its writes must bump the shared tag generations, or those instances would go on serving what it changed.
   const shared =
-    enabled && redis
+    redis
       ? new RedisTier({
           redis,
           keyPrefix: config.redisKeyPrefix,
@@ -395,7 +397,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
     },
 
     async invalidate(session, tags) {
-      if (!enabled || tags.length === 0) return;
+      if (tags.length === 0 || (!enabled && !shared)) return;
       const unique = [...new Set(tags)];
       meters.invalidations.inc({ kind: 'tags' }, unique.length);
       if (session) session.stats.invalidations += unique.length;
@@ -407,6 +409,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
         sequence = local!.sequence + 1;
         local!.invalidate(unique, sequence);
       }
+      if (!enabled) return;
       // Reads later in this request must see the write: they may only use what is current as of this sequence.
       if (session && sequence !== null) session.sequence = Math.max(session.sequence ?? sequence, sequence);
     },

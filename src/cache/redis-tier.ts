@@ -251,7 +251,8 @@ class CircuitBreaker {
 
 export class RedisTier {
   private readonly redis: ScriptedRedis;
-  private readonly subscriber: Redis;
+  /** The pub/sub connection that keeps the L1 in step; none without an L1 (nothing to keep in step). */
+  private readonly subscriber: Redis | null = null;
   private readonly prefix: string;
   private readonly breaker: CircuitBreaker;
   /** An invalidation may not have reached Redis: bump the epoch before using it again. */
@@ -275,8 +276,10 @@ export class RedisTier {
       if (!(name in this.redis)) this.redis.defineCommand(name, { numberOfKeys: 0, lua });
     }
     this.breaker = new CircuitBreaker(options.breakerFailures, options.breakerCooldownMs);
-    this.subscriber = options.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true, commandTimeout: undefined });
-    if (options.local) this.linkLocalTier(options.local);
+    if (options.local) {
+      this.subscriber = options.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true, commandTimeout: undefined });
+      this.linkLocalTier(options.local, this.subscriber);
+    }
   }
 
   /** True while the circuit breaker is open (Redis skipped, or one probe in flight): for /metrics. */
@@ -340,7 +343,7 @@ export class RedisTier {
 
   async close(): Promise<void> {
     if (this.bumpRetry) clearInterval(this.bumpRetry);
-    this.subscriber.disconnect();
+    this.subscriber?.disconnect();
   }
 
   private scheduleBumpRetry(): void {
@@ -381,16 +384,16 @@ export class RedisTier {
   }
 
   /** Subscribes to invalidations; the L1 counts as synced only between a confirmed subscription and a drop. */
-  private linkLocalTier(local: LocalTier): void {
+  private linkLocalTier(local: LocalTier, subscriber: Redis): void {
     const channel = `${this.prefix}invalidations`;
     const desync = () => {
       this.localSynced = false;
       local.clear();
     };
-    this.subscriber.on('error', () => undefined);
-    this.subscriber.on('close', desync);
-    this.subscriber.on('end', desync);
-    this.subscriber.on('message', (_channel: string, message: string) => {
+    subscriber.on('error', () => undefined);
+    subscriber.on('close', desync);
+    subscriber.on('end', desync);
+    subscriber.on('message', (_channel: string, message: string) => {
       try {
         const { seq, tags, flush } = JSON.parse(message) as { seq: string; tags?: string[]; flush?: boolean };
         if (flush) local.clear();
@@ -403,7 +406,7 @@ export class RedisTier {
     const synchronize = () => {
       void (async () => {
         try {
-          await this.subscriber.subscribe(channel);
+          await subscriber.subscribe(channel);
           // Every invalidation after this read arrives as a message.
           const [sequence] = await this.redis.cacheRead(this.prefix);
           local.reset(Number(sequence));
@@ -413,12 +416,12 @@ export class RedisTier {
           desync();
           // The main connection may not be ready yet: try again while the subscriber stays up.
           setTimeout(() => {
-            if (this.subscriber.status === 'ready') synchronize();
+            if (subscriber.status === 'ready') synchronize();
           }, this.options.breakerCooldownMs).unref();
         }
       })();
     };
-    this.subscriber.on('ready', synchronize);
-    this.subscriber.connect().catch(() => undefined);
+    subscriber.on('ready', synchronize);
+    subscriber.connect().catch(() => undefined);
   }
 }
