@@ -51,6 +51,8 @@ const resolverTypes: CodegenConfig['generates'][string] = {
       MedicalRecordEdge: `${models}#RecordEdgeModel`,
       EventConnection: `${models}#EventConnectionModel`,
       EventEdge: `${models}#EventEdgeModel`,
+      RecordSearchConnection: `${models}#RecordSearchConnectionModel`,
+      RecordSearchEdge: `${models}#RecordSearchEdgeModel`,
       Viewer: `${models}#ViewerModel`,
     },
   },

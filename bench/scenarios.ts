@@ -52,6 +52,12 @@ export const QUERIES = {
   S3: `query S3($id: ID!) { event(id: $id) { schedules { date time selectionCount selections { patient { name } } } } }`,
   /** The patient list page at a cursor (position 50,000 in the full run). */
   S4: `query S4($after: String) { patients(first: 20, after: $after) { ${PATIENT_PAGE} } }`,
+  /**
+   * Record search: one word, the first page of 20 newest matches with their patients' names. NEWEST, and no
+   * score, so the LIKE variant (which cannot rank) answers the same bytes; RELEVANCE costs the same statement
+   * with another ORDER BY.
+   */
+  S6: `query S6($query: String!) { searchRecords(query: $query, first: 20, orderBy: NEWEST) { edges { node { id diagnosis patient { name } } } } }`,
   /** S5: the version a write must name. */
   V1: `query V1($id: ID!) { record(id: $id) { version } }`,
   W1: `mutation W1($input: UpdateRecordInput!) { updateRecord(input: $input) { id version } }`,

@@ -88,8 +88,16 @@ export const medicalRecords = mysqlTable(
     // Patient.records(status:) page and Patient.recordCount(status:).
     index('medical_records_patient_status_created_at_id_idx').on(t.patientId, t.status, t.createdAt, t.id),
     index('medical_records_author_idx').on(t.authorId),
+    // Query.searchRecords: FULLTEXT (diagnosis, treatment, notes), named RECORD_SEARCH_INDEX below. drizzle's
+    // MySQL builder cannot declare a FULLTEXT index, so migration 0002_record_search creates it in SQL.
   ],
 );
+
+/** The FULLTEXT index search runs on (migration 0002_record_search.sql): its columns, in index order. */
+export const RECORD_SEARCH_INDEX = {
+  name: 'medical_records_search_idx',
+  columns: [medicalRecords.diagnosis, medicalRecords.treatment, medicalRecords.notes],
+} as const;
 
 export const events = mysqlTable(
   'events',

@@ -18,6 +18,8 @@ import { createLoaders, type Loaders } from './modules/loaders.js';
 import type { PersistedDocument } from './http/graphql-request.js';
 import type { Redis } from './redis/client.js';
 import { createCursorCodec, type CursorCodec } from './relay/cursor.js';
+import { readFullTextRules } from './modules/search/repository.js';
+import type { FullTextRules } from './modules/search/words.js';
 
 export interface GatewayContext {
   readonly requestId: string;
@@ -49,6 +51,8 @@ export interface GatewayContext {
    * or, without a valid token, the client's address (`address:<ip>`, see src/http/client-address.ts).
    */
   readonly payer: string;
+  /** The database's FULLTEXT settings (token sizes, stopwords), read on the first search of the process. */
+  fullTextRules(): Promise<FullTextRules>;
 }
 
 export interface RequestInfo {
@@ -83,6 +87,13 @@ export function createContextFactory(database: Database, config: Config, cache: 
     redis: options.redis ?? null,
     ...(options.replicaHealth ? { health: options.replicaHealth } : {}),
   });
+  // Once per process, outside any request's statement count: the settings are the server's, not data.
+  let fullText: Promise<FullTextRules> | null = null;
+  const fullTextRules = () =>
+    (fullText ??= readFullTextRules(database.instrumented).catch((error: unknown) => {
+      fullText = null; // read again by the next search (the database may have been away)
+      throw error;
+    }));
   return async (request) => {
     const auth = tokens.viewerOf(request.authorization);
     const cacheSession = cache.session();
@@ -113,6 +124,7 @@ export function createContextFactory(database: Database, config: Config, cache: 
       config,
       persistedDocument: request.persistedDocument ?? null,
       payer: auth.viewer ? principalKey(auth.viewer) : `address:${request.clientAddress ?? 'unknown'}`,
+      fullTextRules,
       requestDb,
     });
   };
@@ -135,6 +147,7 @@ class RequestContext implements GatewayContext {
   readonly config!: Config;
   readonly persistedDocument!: PersistedDocument | null;
   readonly payer!: string;
+  readonly fullTextRules!: () => Promise<FullTextRules>;
   private readonly requestDb!: RequestDb;
 
   constructor(fields: Omit<GatewayContext, 'db'> & { requestDb: RequestDb }) {

@@ -68,6 +68,8 @@ function variablesFor(document: DocumentNode): Record<string, unknown> {
     else if (/eventId/i.test(name)) values[name] = ids.event;
     else if (/patientId/i.test(name)) values[name] = ids.patient;
     else if (/first/i.test(name)) values[name] = 2;
+    // A search's words (S6, operations/record-search.graphql defaults its own).
+    else if (name === 'query') values[name] = 'diagnosis';
   }
   return values;
 }

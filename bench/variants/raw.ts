@@ -1,6 +1,6 @@
 /**
  * Variant: the raw SQL floor. A plain node:http server over a mysql2 pool
- * that answers the benchmark's read scenarios (bench/scenarios.ts, S0..S4)
+ * that answers the benchmark's read scenarios (bench/scenarios.ts, S0..S4, S6)
  * with hand-written SQL and hand-built JSON, byte for byte what the gateway
  * answers for the same request: no Express, no GraphQL parsing, validation or
  * execution, no ORM, no DataLoader, no cache. The gateway's cost above this
@@ -13,7 +13,10 @@
  * viewer; a patient token is refused (403) rather than answered wrongly.
  *
  * Environment (the harness' variant contract): PORT, DATABASE_URL,
- * JWT_SECRET, CURSOR_SECRET (default `cursor:${JWT_SECRET}`), DB_POOL_SIZE (10).
+ * JWT_SECRET, CURSOR_SECRET (default `cursor:${JWT_SECRET}`), DB_POOL_SIZE (10),
+ * RAW_SEARCH (`fulltext`, default: S6 through the FULLTEXT index, the floor;
+ * `like`: S6 as a naive API would write it, `LIKE '%word%'` on the three
+ * columns, the variant search is measured against).
  * `GET /bench/stats` answers `{ "sql": n, "gcMs": g, "cpuMs": c }`, n counting
  * every statement this process sent since start (g and c: ./stats.ts).
  *
@@ -37,6 +40,7 @@ interface Settings {
   readonly jwtSecret: string;
   readonly cursorSecret: string;
   readonly poolSize: number;
+  readonly search: 'fulltext' | 'like';
 }
 
 function settings(env: NodeJS.ProcessEnv): Settings {
@@ -52,6 +56,7 @@ function settings(env: NodeJS.ProcessEnv): Settings {
     jwtSecret,
     cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,
     poolSize,
+    search: env.RAW_SEARCH === 'like' ? 'like' : 'fulltext',
   };
 }
 
@@ -278,6 +283,42 @@ function eventPageBody(slots: readonly EventSlotRow[], picks: readonly EventPick
   return `${body}]}}}\n`;
 }
 
+/**
+ * S6: the newest 20 records containing a word, with their patients' names. Through the FULLTEXT index
+ * (migration 0002), as the gateway searches, or with LIKE on every column (RAW_SEARCH=like), which scans
+ * every record: what the gateway's search replaces. The page is found first, then joined to the patients.
+ */
+function searchSql(where: string): string {
+  return `SELECT m.id, m.diagnosis, p.name FROM (
+  SELECT id, diagnosis, patient_id, created_at FROM medical_records WHERE ${where}
+  ORDER BY created_at DESC, id DESC LIMIT ${PAGE_SIZE}
+) m JOIN patients p ON p.id = m.patient_id
+ORDER BY m.created_at DESC, m.id DESC`;
+}
+const SEARCH_FULLTEXT = searchSql('MATCH (diagnosis, treatment, notes) AGAINST (? IN BOOLEAN MODE)');
+const SEARCH_LIKE = searchSql('(diagnosis LIKE ? OR treatment LIKE ? OR notes LIKE ?)');
+type SearchRow = [recordId: number, diagnosis: string, patientName: string];
+
+function searchBody(rows: readonly SearchRow[]): string {
+  const edges = rows.map(([recordId, diagnosis, patientName]) => `{"node":{"id":"${toGlobalId('MedicalRecord', recordId)}","diagnosis":${text(diagnosis)},"patient":{"name":${text(patientName)}}}}`);
+  return `{"data":{"searchRecords":{"edges":[${edges.join(',')}]}}}\n`;
+}
+
+/** One plain word (the bench searches one); anything else is refused rather than answered unlike the gateway. */
+function searchWord(variables: Variables): string {
+  const query = variables.query;
+  if (typeof query !== 'string' || !/^[A-Za-z]{3,84}$/.test(query)) throw new Refusal(400, 'BAD_USER_INPUT', 'This variant searches one plain word of 3..84 letters.');
+  return query.toLowerCase();
+}
+
+async function searchPage(word: string): Promise<string> {
+  const rows =
+    config.search === 'like'
+      ? await sql<SearchRow>(SEARCH_LIKE, [`%${word}%`, `%${word}%`, `%${word}%`])
+      : await sql<SearchRow>(SEARCH_FULLTEXT, [`+${word}`]);
+  return searchBody(rows);
+}
+
 // ---------------------------------------------------------------- scenarios
 
 /** A refusal the client caused: answered with its status and a one-error body in Apollo's shape. */
@@ -354,8 +395,10 @@ async function answer(query: unknown, variables: Variables): Promise<string> {
       return eventPage(idVariable(variables, 'Event'));
     case QUERIES.S4:
       return patientPage(afterVariable(variables));
+    case QUERIES.S6:
+      return searchPage(searchWord(variables));
     default:
-      throw new Refusal(400, 'BAD_REQUEST', 'This variant answers only the benchmark documents S0..S4 (bench/scenarios.ts).');
+      throw new Refusal(400, 'BAD_REQUEST', 'This variant answers only the benchmark documents S0..S4 and S6 (bench/scenarios.ts).');
   }
 }
 

@@ -32,6 +32,11 @@ export const cacheTags = {
   patientRecordContents: (patientId: number) => `Patient:${patientId}.recordContents`,
   patientSelections: (patientId: number) => `Patient:${patientId}.selections`,
   record: (id: number) => `Record:${id}`,
+  /**
+   * Every record: what search results depend on. Any record write (create, update, delete, a patient's
+   * deletion) invalidates it, since it can add or remove a match anywhere and moves every relevance score.
+   */
+  records: 'records',
   clinician: (id: number) => `Clinician:${id}`,
   event: (id: number) => `Event:${id}`,
   events: 'events',

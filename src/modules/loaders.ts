@@ -15,6 +15,7 @@ import { createEventLoaders } from './event/loaders.js';
 import { createPatientLoaders } from './patient/loaders.js';
 import { createRecordLoaders } from './record/loaders.js';
 import { createScheduleLoaders } from './schedule/loaders.js';
+import { createSearchLoaders } from './search/loaders.js';
 import { createSelectionLoaders } from './selection/loaders.js';
 
 export class Loaders {
@@ -24,6 +25,7 @@ export class Loaders {
   private eventLoaders: ReturnType<typeof createEventLoaders> | null = null;
   private scheduleLoaders: ReturnType<typeof createScheduleLoaders> | null = null;
   private selectionLoaders: ReturnType<typeof createSelectionLoaders> | null = null;
+  private searchLoaders: ReturnType<typeof createSearchLoaders> | null = null;
 
   constructor(private readonly context: LoaderContext) {}
 
@@ -45,11 +47,14 @@ export class Loaders {
   get selection() {
     return (this.selectionLoaders ??= createSelectionLoaders(this.context));
   }
+  get search() {
+    return (this.searchLoaders ??= createSearchLoaders(this.context));
+  }
 
   /** Forgets every loaded value (a committed write changed what they hold); later loads read again. */
   renew(): this {
     this.patientLoaders = this.recordLoaders = this.clinicianLoaders = null;
-    this.eventLoaders = this.scheduleLoaders = this.selectionLoaders = null;
+    this.eventLoaders = this.scheduleLoaders = this.selectionLoaders = this.searchLoaders = null;
     return this;
   }
 }

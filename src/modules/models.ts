@@ -9,6 +9,7 @@ import type { EventRow } from './event/repository.js';
 import type { PatientRow } from './patient/repository.js';
 import type { RecordRow } from './record/repository.js';
 import type { ScheduleRow } from './schedule/repository.js';
+import type { SearchRow } from './search/repository.js';
 import type { SelectionRow } from './selection/repository.js';
 
 export type { ClinicianRow, EventRow, PatientRow, RecordRow, ScheduleRow, SelectionRow };
@@ -18,4 +19,6 @@ export type RecordConnectionModel = Connection<RecordRow>;
 export type RecordEdgeModel = Edge<RecordRow>;
 export type EventConnectionModel = Connection<EventRow>;
 export type EventEdgeModel = Edge<EventRow>;
+export type RecordSearchConnectionModel = Connection<SearchRow>;
+export type RecordSearchEdgeModel = Edge<SearchRow>;
 export type ViewerModel = Viewer;

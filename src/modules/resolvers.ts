@@ -11,6 +11,7 @@ import { recordMutations } from './record/mutations.js';
 import { recordResolvers } from './record/resolvers.js';
 import { scalarResolvers } from './scalars.js';
 import { scheduleResolvers } from './schedule/resolvers.js';
+import { searchResolvers } from './search/resolvers.js';
 import { selectionMutations } from './selection/mutations.js';
 import { selectionResolvers } from './selection/resolvers.js';
 
@@ -22,6 +23,7 @@ const modules: Resolvers<GatewayContext>[] = [
   eventResolvers,
   scheduleResolvers,
   selectionResolvers,
+  searchResolvers,
   patientMutations,
   recordMutations,
   eventMutations,

@@ -39,7 +39,7 @@ function unpairedSurrogate(value: string): number {
 }
 
 /** BAD_USER_INPUT unless `value` is well-formed Unicode text (no unpaired surrogate), which utf8mb4 stores as sent. */
-function storableText(value: string, field: string): void {
+export function storableText(value: string, field: string): void {
   const at = unpairedSurrogate(value);
   if (at >= 0) {
     const unit = value.charCodeAt(at).toString(16).toUpperCase();
@@ -59,7 +59,7 @@ export function requiredText(value: string, field: string, max: number): string 
 }
 
 /** Characters as MySQL counts them for utf8mb4 (code points, not UTF-16 units). */
-function characters(value: string): number {
+export function characters(value: string): number {
   let count = 0;
   for (const _ of value) count += 1;
   return count;

@@ -77,6 +77,9 @@ export interface RecordSeed {
   patientId: number;
   authorId?: number | null;
   diagnosis?: string;
+  /** Default 'Rest'. */
+  treatment?: string | null;
+  notes?: string | null;
   status?: 'PENDING' | 'ACTIVE' | 'CLOSED';
   createdAt?: number;
 }
@@ -92,8 +95,8 @@ export function insertRecords(pool: Pool, records: RecordSeed[]): Promise<number
         record.patientId,
         record.authorId ?? null,
         record.diagnosis ?? `Diagnosis ${index + 1}`,
-        'Rest',
-        null,
+        record.treatment === undefined ? 'Rest' : record.treatment,
+        record.notes ?? null,
         record.status ?? 'ACTIVE',
         created,
         created,

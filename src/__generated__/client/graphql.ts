@@ -46,6 +46,13 @@ export type PatientFilter = {
   nameContains?: string | null | undefined;
 };
 
+/** How a search orders its matches. */
+export type RecordSearchOrder =
+  /** createdAt DESC, id DESC, like every other list. */
+  | 'NEWEST'
+  /** Best match first (ties: newest first). */
+  | 'RELEVANCE';
+
 /** Where a medical record stands. */
 export type RecordStatus =
   /** Under treatment. */
@@ -205,6 +212,18 @@ export type DeleteRecordsMutationVariables = Exact<{
 
 
 export type DeleteRecordsMutation = { deleteRecords: Array<string> };
+
+export type RecordSearchQueryVariables = Exact<{
+  query?: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  status?: RecordStatus | null | undefined;
+  patientId?: string | number | null | undefined;
+  orderBy?: RecordSearchOrder | null | undefined;
+}>;
+
+
+export type RecordSearchQuery = { searchRecords: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ score: number, node: { id: string, diagnosis: string, treatment: string | null, status: RecordStatus, createdAt: string, patient: { id: string, name: string } } }> } };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -452,6 +471,38 @@ export const DeleteRecordsDocument = new TypedDocumentString(`
   deleteRecords(ids: $ids)
 }
     `, {"hash":"sha256:db49316a36c9f20fd6edf4438e7daf25bb58c82b5daccd5b138c8a02e18281e7"}) as unknown as TypedDocumentString<DeleteRecordsMutation, DeleteRecordsMutationVariables>;
+export const RecordSearchDocument = new TypedDocumentString(`
+    query RecordSearch($query: String! = "asthma", $first: Int = 20, $after: String, $status: RecordStatus, $patientId: ID, $orderBy: RecordSearchOrder = RELEVANCE) {
+  searchRecords(
+    query: $query
+    first: $first
+    after: $after
+    status: $status
+    patientId: $patientId
+    orderBy: $orderBy
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      score
+      node {
+        id
+        diagnosis
+        treatment
+        status
+        createdAt
+        patient {
+          id
+          name
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:2f50b2c98e74bf4a53fbf3cf0f1f133c8c0031f02122b24b18fb9ebe7afd483f"}) as unknown as TypedDocumentString<RecordSearchQuery, RecordSearchQueryVariables>;
 export const ViewerDocument = new TypedDocumentString(`
     query Viewer {
   viewer {

@@ -64,6 +64,7 @@ export const patientMutations: Resolvers<GatewayContext> = {
         cacheTags.patients,
         // Record and selection rows carry these list tags, so they go too.
         cacheTags.patientRecords(patientId),
+        cacheTags.records,
         cacheTags.patientSelections(patientId),
         ...removed.scheduleIds.map(cacheTags.scheduleSelections),
         ...removed.eventIds.map(cacheTags.eventParticipants),

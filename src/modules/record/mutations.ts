@@ -35,7 +35,7 @@ export const recordMutations: Resolvers<GatewayContext> = {
       };
       try {
         const row = await recordRepository(context.db).insert(values, new Date());
-        (await context.committed([cacheTags.patientRecords(row.patientId), cacheTags.absent('Record')])).record.byId.prime(
+        (await context.committed([cacheTags.patientRecords(row.patientId), cacheTags.records, cacheTags.absent('Record')])).record.byId.prime(
           row.id,
           row,
         );
@@ -74,6 +74,7 @@ export const recordMutations: Resolvers<GatewayContext> = {
       const tags = [
         cacheTags.record(row.id),
         cacheTags.patientRecordContents(row.patientId),
+        cacheTags.records,
         ...(changes.status ? [cacheTags.patientRecords(row.patientId)] : []),
       ];
       (await context.committed(tags)).record.byId.prime(row.id, row);
@@ -92,6 +93,7 @@ export const recordMutations: Resolvers<GatewayContext> = {
         return existing;
       });
       await context.committed([
+        cacheTags.records,
         ...deleted.map((row) => cacheTags.record(row.id)),
         ...new Set(deleted.map((row) => cacheTags.patientRecords(row.patientId))),
       ]);

@@ -1,0 +1,47 @@
+/**
+ * Per-request loaders of record search: pages and match counts, through the
+ * fragment cache under the `records` tag, which every record write
+ * invalidates (src/cache/tags.ts): a search's answer can change with any
+ * record written anywhere, and its relevance scores with the whole corpus.
+ * Keys hold the filter the caller may see (a patient's searches carry their
+ * own patient id), so an entry never holds rows its key's callers may not read.
+ */
+import { cacheTags } from '../../cache/tags.js';
+import { cachedLoader, type LoaderContext } from '../batching.js';
+import { searchReads, type SearchFilter, type SearchOrder, type SearchPosition, type SearchRow } from './repository.js';
+
+export interface SearchPageKey {
+  readonly filter: SearchFilter;
+  readonly order: SearchOrder;
+  readonly after: SearchPosition | null;
+  readonly limit: number;
+}
+
+export function createSearchLoaders(context: LoaderContext) {
+  const repository = searchReads(context.reads);
+  const count = cachedLoader<SearchFilter, number>(
+    context,
+    { name: 'searchRecords.count', tagsOf: () => [cacheTags.records] },
+    (filters) => Promise.all(filters.map((filter) => repository.count(filter))),
+    { cacheKeyFn: (filter) => JSON.stringify(filter) },
+  );
+  return {
+    // One key per searchRecords field: aliases asking the same page share it.
+    page: cachedLoader<SearchPageKey, SearchRow[]>(
+      context,
+      {
+        name: 'searchRecords',
+        tagsOf: () => [cacheTags.records],
+        // A first page counted every match: totalCount needs no statement of its own.
+        onValue: (key, rows) => {
+          if (key.after === null) count.prime(key.filter, rows[0]?.matched ?? 0);
+        },
+      },
+      (keys) => Promise.all(keys.map((key) => repository.page(key.filter, key.order, key.after, key.limit))),
+      { cacheKeyFn: (key) => JSON.stringify(key) },
+    ),
+    count,
+  };
+}
+
+export type SearchLoaders = ReturnType<typeof createSearchLoaders>;

@@ -1,0 +1,358 @@
+/**
+ * Query.searchRecords: full-text search over diagnosis, treatment and notes (the FULLTEXT index of
+ * migration 0002). What words match, how operators and bad input are treated, both orders walked page by
+ * page (and while records are written), access on every path with cold and warm caches, invalidation by
+ * record writes, cost, and statement counts that do not depend on the number of matches.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../src/relay/global-id.js';
+import { createTestGateway, type Caller, type RunResult, type TestGateway } from '../src/testing/index.js';
+import { insertClinicians, insertPatients, insertRecords, manyPatients } from './support/fixtures.js';
+
+const SEARCH = `query ($query: String!, $first: Int, $after: String, $status: RecordStatus, $patientId: ID, $orderBy: RecordSearchOrder) {
+  searchRecords(query: $query, first: $first, after: $after, status: $status, patientId: $patientId, orderBy: $orderBy) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor score node { id diagnosis createdAt patient { id name } author { name } } }
+  }
+}`;
+
+interface SearchPage {
+  searchRecords: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
+    edges: { cursor: string; score: number; node: { id: string; diagnosis: string; createdAt: string; patient: { id: string; name: string } } }[];
+  };
+}
+
+let gateway: TestGateway;
+let ada = 0;
+let bob = 0;
+let cleo = 0;
+let doctor = 0;
+const recordId = (id: number) => toGlobalId('MedicalRecord', id);
+const ids: Record<string, number> = {};
+
+async function search(variables: Record<string, unknown>, as: Caller = 'admin') {
+  return gateway.run<SearchPage>(SEARCH, variables, { as });
+}
+
+/** Every page of a search, `first` at a time: the ids in the order shown, and the pages' sizes. */
+async function walk(gw: TestGateway, variables: Record<string, unknown>, between?: (page: number) => Promise<unknown>) {
+  const shown: string[] = [];
+  const pages: string[][] = [];
+  let after: string | null = null;
+  for (let page = 0; page < 100; page += 1) {
+    const result: RunResult<SearchPage> = await gw.run<SearchPage>(SEARCH, { ...variables, after });
+    expect(result.errors).toBeUndefined();
+    const connection = result.data!.searchRecords;
+    const onPage = connection.edges.map((edge) => edge.node.id);
+    pages.push(onPage);
+    shown.push(...onPage);
+    if (!connection.pageInfo.hasNextPage) return { shown, pages };
+    after = connection.pageInfo.endCursor;
+    await between?.(page);
+  }
+  throw new Error('the walk did not end within 100 pages');
+}
+
+beforeAll(async () => {
+  gateway = await createTestGateway({ name: 'search' });
+  const pool = gateway.database.pool;
+  doctor = (await insertClinicians(pool, ['Dr. Search']))[0]!;
+  [ada, bob, cleo] = (await insertPatients(pool, [{ name: 'Ada Search' }, { name: 'Bob Search' }, { name: 'Cleo Search' }])) as [number, number, number];
+  const named = async (name: string, seed: Parameters<typeof insertRecords>[1][number]) => {
+    ids[name] = (await insertRecords(pool, [seed]))[0]!;
+  };
+  await named('adaAsthma', { patientId: ada, authorId: doctor, diagnosis: 'Asthma', treatment: 'Inhaled corticosteroid twice daily and a rescue inhaler as needed.' });
+  await named('bobAsthma', { patientId: bob, authorId: doctor, diagnosis: 'Asthma, exercise induced', treatment: 'Rescue inhaler before exercise.', status: 'CLOSED' });
+  await named('adaCovid', { patientId: ada, diagnosis: 'COVID-19', treatment: 'Rest and fluids.', notes: 'Symptoms improved since the last visit.' });
+  await named('bobDiabetes', { patientId: bob, diagnosis: 'Type 2 diabetes mellitus', treatment: 'Metformin 500 mg twice daily.', notes: 'Discussed metformin side effects.' });
+  await named('cleoGout', { patientId: cleo, diagnosis: 'Gout', treatment: null, notes: "Crohn's disease ruled out; C++ programmer with a (very) stressful job." });
+  await named('cleoCjk', { patientId: cleo, diagnosis: '喘息の治療', treatment: null });
+  // A long walk: 23 records that mention "wheezing", with repeated words so scores differ, and ties.
+  const wheezing = Array.from({ length: 23 }, (_, index) => ({
+    patientId: [ada, bob, cleo][index % 3]!,
+    diagnosis: `Wheezing ${'wheezing '.repeat(index % 4)}episode ${index}`.trim(),
+    status: (index % 2 === 0 ? 'ACTIVE' : 'PENDING') as 'ACTIVE' | 'PENDING',
+  }));
+  ids.firstWheezing = (await insertRecords(pool, wheezing))[0]!;
+  // Filler, so that no searched word occurs in most records (InnoDB's relevance gives such words weight 0).
+  await insertRecords(pool, Array.from({ length: 40 }, (_, index) => ({ patientId: cleo, diagnosis: `Routine check ${index}` })));
+});
+
+afterAll(async () => {
+  await gateway?.close();
+});
+
+describe('what a search finds', () => {
+  it('finds records containing every word, in diagnosis, treatment or notes, best match first', async () => {
+    const result = await search({ query: 'inhaler' });
+    expect(result.errors).toBeUndefined();
+    const edges = result.data!.searchRecords.edges;
+    expect(edges.map((edge) => edge.node.id).sort()).toEqual([recordId(ids.adaAsthma!), recordId(ids.bobAsthma!)].sort());
+    expect(result.data!.searchRecords.totalCount).toBe(2);
+    // Every word must occur: "asthma exercise" is only Bob's record.
+    const both = await search({ query: 'asthma exercise' });
+    expect(both.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.bobAsthma!)]);
+    // Notes count too, case does not matter, and the patient and author come along.
+    const notes = await search({ query: 'METFORMIN' });
+    expect(notes.data!.searchRecords.edges).toEqual([
+      expect.objectContaining({ node: expect.objectContaining({ id: recordId(ids.bobDiabetes!), patient: { id: toGlobalId('Patient', bob), name: 'Bob Search' } }) }),
+    ]);
+    expect(notes.data!.searchRecords.edges[0]!.score).toBeGreaterThan(0);
+  });
+
+  it('takes search operators as text, never as operators or a syntax error', async () => {
+    for (const query of ['+inhaler', '-inhaler', '"inhaler', 'inhaler*', '(inhaler)', '~inhaler', '<inhaler>', '@inhaler', 'inhaler"\'\\', "inhaler'); DROP TABLE medical_records; --"]) {
+      const result = await search({ query });
+      expect(result.errors, query).toBeUndefined();
+      expect(result.data!.searchRecords.totalCount, query).toBe(query.includes('DROP') ? 0 : 2);
+    }
+    // "drop", "table", "records" are words like any other: nothing contains all of them.
+    const [rows] = await gateway.database.pool.query('select count(*) as count from medical_records');
+    expect(Number((rows as { count: number }[])[0]!.count)).toBeGreaterThan(60);
+  });
+
+  it("leaves out words the index cannot hold (shorter than the database's minimum, stopwords) instead of requiring them", async () => {
+    // "COVID-19": "19" is shorter than innodb_ft_min_token_size (3), so "covid" alone decides.
+    const covid = await search({ query: 'COVID-19' });
+    expect(covid.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.adaCovid!)]);
+    // "the", "with" and "about" are InnoDB stopwords: a query of nothing else finds nothing, with no statement and no error.
+    const stopwords = await search({ query: 'the with about' });
+    expect(stopwords.errors).toBeUndefined();
+    expect(stopwords.data!.searchRecords).toMatchObject({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false } });
+    expect(stopwords.sqlCount).toBe(0);
+    // Apostrophes and "++" separate words: "Crohn's" is "crohn" (and "s", too short).
+    const crohn = await search({ query: "crohn's" });
+    expect(crohn.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.cleoGout!)]);
+  });
+
+  it('matches CJK text only as whole runs of 3 or more characters on MariaDB (no ngram parser)', async () => {
+    const whole = await search({ query: '喘息の治療' });
+    expect(whole.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.cleoCjk!)]);
+    const part = await search({ query: '喘息' });
+    expect(part.errors).toBeUndefined();
+    expect(part.data!.searchRecords.totalCount).toBe(0);
+  });
+
+  it('narrows by status and by patient', async () => {
+    const closed = await search({ query: 'asthma', status: 'CLOSED' });
+    expect(closed.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.bobAsthma!)]);
+    const adas = await search({ query: 'asthma', patientId: toGlobalId('Patient', ada) });
+    expect(adas.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.adaAsthma!)]);
+    expect(adas.data!.searchRecords.totalCount).toBe(1);
+  });
+});
+
+describe('bad input is BAD_USER_INPUT before any SQL', () => {
+  const cases: Record<string, Record<string, unknown>> = {
+    'an empty query': { query: '' },
+    'a query of spaces': { query: '   ' },
+    'more than 200 characters': { query: 'a'.repeat(201) },
+    'only operators': { query: '+-<>()~*"@' },
+    'a lone surrogate': { query: 'asthma \ud800' },
+    'first over 100': { query: 'asthma', first: 101 },
+    'a negative first': { query: 'asthma', first: -1 },
+    'a patientId of another type': { query: 'asthma', patientId: toGlobalId('Event', 1) },
+    'a malformed cursor': { query: 'asthma', after: 'nonsense' },
+  };
+  for (const [name, variables] of Object.entries(cases)) {
+    it(name, async () => {
+      const result = await search(variables);
+      expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+      expect(result.errors![0]!.message).not.toMatch(/sql|syntax|mysql|maria/i);
+      expect(result.sqlCount).toBe(0);
+    });
+  }
+
+  it('200 characters are accepted (astral characters count once)', async () => {
+    const result = await search({ query: `${'😀'.repeat(190)} inhaler` });
+    expect(result.errors).toBeUndefined();
+  });
+
+  it("refuses another search's cursor and a cursor of the other order", async () => {
+    const first = await search({ query: 'wheezing', first: 2 });
+    const cursor = first.data!.searchRecords.pageInfo.endCursor;
+    for (const variables of [
+      { query: 'inhaler', first: 2, after: cursor },
+      { query: 'wheezing', first: 2, after: cursor, orderBy: 'NEWEST' },
+      { query: 'wheezing', first: 2, after: cursor, status: 'ACTIVE' },
+      { query: 'wheezing', first: 2, after: `${cursor!.slice(0, -2)}AA` },
+    ]) {
+      const result = await search(variables);
+      expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    }
+    // The same words spelled otherwise are the same search.
+    const same = await search({ query: 'WHEEZING!', first: 2, after: cursor });
+    expect(same.errors).toBeUndefined();
+  });
+});
+
+describe('walking the pages', () => {
+  it('RELEVANCE: every match once, by score then newest, ties included', async () => {
+    const { shown } = await walk(gateway, { query: 'wheezing', first: 4 });
+    expect(shown).toHaveLength(23);
+    expect(new Set(shown).size).toBe(23);
+    const all = await search({ query: 'wheezing', first: 100 });
+    const edges = all.data!.searchRecords.edges;
+    expect(edges.map((edge) => edge.node.id)).toEqual(shown);
+    // Ties exist (the same text length and word count) and are ordered newest (highest id) first.
+    const scores = edges.map((edge) => edge.score);
+    expect(new Set(scores).size).toBeLessThan(scores.length);
+    for (let index = 1; index < edges.length; index += 1) {
+      expect(scores[index]!).toBeLessThanOrEqual(scores[index - 1]!);
+    }
+  });
+
+  it('NEWEST: createdAt DESC, id DESC, every match once', async () => {
+    const { shown } = await walk(gateway, { query: 'wheezing', first: 5, orderBy: 'NEWEST' });
+    expect(new Set(shown).size).toBe(23);
+    const all = await search({ query: 'wheezing', first: 100, orderBy: 'NEWEST' });
+    const created = all.data!.searchRecords.edges.map((edge) => Date.parse(edge.node.createdAt));
+    expect(created).toEqual([...created].sort((a, b) => b - a));
+    expect(all.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual(shown);
+  });
+
+  it('while records are written: NEWEST shows every record that existed once; RELEVANCE ends and shows every one at least once', async () => {
+    const writer = await createTestGateway({ name: 'search-walk' });
+    try {
+      const pool = writer.database.pool;
+      const [patient] = await insertPatients(pool, manyPatients(1, 'Walker'));
+      await insertRecords(pool, Array.from({ length: 30 }, () => ({ patientId: patient!, diagnosis: 'Routine visit' })));
+      const existing = (await insertRecords(pool, Array.from({ length: 12 }, (_, index) => ({ patientId: patient!, diagnosis: `Palpitations ${'palpitations '.repeat(index % 3)}`.trim() })))).map(recordId);
+      const addMatches = () => insertRecords(pool, Array.from({ length: 3 }, () => ({ patientId: patient!, diagnosis: 'Palpitations at night' })));
+
+      const newest = await walk(writer, { query: 'palpitations', first: 3, orderBy: 'NEWEST' }, addMatches);
+      // New records are newer than any cursor: not shown; the existing ones exactly once each.
+      expect(newest.shown.filter((id) => existing.includes(id)).sort()).toEqual([...existing].sort());
+      expect(new Set(newest.shown).size).toBe(newest.shown.length);
+      expect(newest.shown.every((id) => existing.includes(id))).toBe(true);
+
+      // Each insert lowers every score of the word together: the walk goes on below where the cursor's
+      // record ranks now, so every existing match is shown once, the walk ends, and a record inserted
+      // during it shows up only while it ranks below the cursor.
+      const relevance = await walk(writer, { query: 'palpitations', first: 3 }, addMatches);
+      expect(relevance.shown.filter((id) => existing.includes(id)).sort()).toEqual([...existing].sort());
+      expect(new Set(relevance.shown).size).toBe(relevance.shown.length);
+      expect(relevance.shown.length).toBeGreaterThan(existing.length);
+    } finally {
+      await writer.close();
+    }
+  });
+});
+
+describe('access', () => {
+  it('a patient finds only their own records, whatever patientId says', async () => {
+    const own = await search({ query: 'asthma' }, { patientId: ada });
+    expect(own.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.adaAsthma!)]);
+    expect(own.data!.searchRecords.totalCount).toBe(1);
+    const other = await search({ query: 'asthma', patientId: toGlobalId('Patient', bob) }, { patientId: ada });
+    expect(other.errors).toBeUndefined();
+    expect(other.data!.searchRecords).toMatchObject({ totalCount: 0, edges: [] });
+    expect(other.sqlCount).toBe(0);
+    const narrowed = await search({ query: 'asthma', patientId: toGlobalId('Patient', ada) }, { patientId: ada });
+    expect(narrowed.data!.searchRecords.totalCount).toBe(1);
+  });
+
+  it('without a token: UNAUTHENTICATED', async () => {
+    const result = await search({ query: 'asthma' }, null);
+    expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('with caches on', () => {
+  let cached: TestGateway;
+  beforeAll(async () => {
+    cached = await createTestGateway({ name: 'search-cache', cache: true });
+    const pool = cached.database.pool;
+    const [one, two] = await insertPatients(pool, [{ name: 'Warm One' }, { name: 'Warm Two' }]);
+    await insertRecords(pool, [
+      { patientId: one!, diagnosis: 'Bronchitis' },
+      { patientId: two!, diagnosis: 'Bronchitis, acute' },
+      ...Array.from({ length: 10 }, () => ({ patientId: two!, diagnosis: 'Filler' })),
+    ]);
+    ids.warmOne = one!;
+    ids.warmTwo = two!;
+  });
+  afterAll(async () => {
+    await cached?.close();
+  });
+
+  it('a warm repeat runs no SQL, and a patient never gets what an admin warmed', async () => {
+    const cold = await cached.run<SearchPage>(SEARCH, { query: 'bronchitis' });
+    expect(cold.data!.searchRecords.totalCount).toBe(2);
+    expect(cold.sqlCount).toBe(2); // the page (with its count) and the patients
+    const warm = await cached.run<SearchPage>(SEARCH, { query: 'bronchitis' });
+    expect(warm.data).toEqual(cold.data);
+    expect(warm.sqlCount).toBe(0);
+    for (const round of ['cold', 'warm']) {
+      const patient = await cached.run<SearchPage>(SEARCH, { query: 'bronchitis' }, { as: { patientId: ids.warmOne! } });
+      expect(patient.data!.searchRecords.edges.map((edge) => edge.node.patient.id), round).toEqual([toGlobalId('Patient', ids.warmOne!)]);
+      expect(patient.data!.searchRecords.totalCount, round).toBe(1);
+    }
+  });
+
+  it('any record write invalidates search results: the next search sees it', async () => {
+    await cached.run(SEARCH, { query: 'emphysema' });
+    const created = await cached.run<{ createRecord: { id: string } }>(
+      'mutation ($input: CreateRecordInput!) { createRecord(input: $input) { id } }',
+      { input: { patientId: toGlobalId('Patient', ids.warmOne!), diagnosis: 'Emphysema', notes: 'Follow-up' } },
+    );
+    expect(created.errors).toBeUndefined();
+    const after = await cached.run<SearchPage>(SEARCH, { query: 'emphysema' });
+    expect(after.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([created.data!.createRecord.id]);
+    const updated = await cached.run(
+      'mutation ($input: UpdateRecordInput!) { updateRecord(input: $input) { id } }',
+      { input: { id: created.data!.createRecord.id, expectedVersion: 1, diagnosis: 'Pleurisy' } },
+    );
+    expect(updated.errors).toBeUndefined();
+    expect((await cached.run<SearchPage>(SEARCH, { query: 'emphysema' })).data!.searchRecords.totalCount).toBe(0);
+    expect((await cached.run<SearchPage>(SEARCH, { query: 'pleurisy' })).data!.searchRecords.totalCount).toBe(1);
+    await cached.run('mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }', { ids: [created.data!.createRecord.id] });
+    expect((await cached.run<SearchPage>(SEARCH, { query: 'pleurisy' })).data!.searchRecords.totalCount).toBe(0);
+  });
+});
+
+describe('cost and statements', () => {
+  it('costs what @listSize says: first × what each record selects', async () => {
+    const limited = await createTestGateway({ name: 'search-cost', env: { MAX_COST: '200' } });
+    try {
+      const query = 'query ($first: Int) { searchRecords(query: "asthma", first: $first) { nodes { id patient { name } } } }';
+      // 1 + first × (record 1 + patient 1): 201 for 100.
+      const over = await limited.run(query, { first: 100 });
+      expect(over.errors?.[0]?.extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', limit: 200, value: 201 });
+      expect(over.sqlCount).toBe(0);
+      expect((await limited.run(query, { first: 99 })).errors).toBeUndefined();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('the same statements for 1 match and for 100', async () => {
+    const counts: number[] = [];
+    for (const matches of [1, 100]) {
+      const shape = await createTestGateway({ name: `search-n${matches}` });
+      try {
+        const pool = shape.database.pool;
+        const clinicians = await insertClinicians(pool, Array.from({ length: matches }, (_, index) => `Dr. ${index}`));
+        const patients = await insertPatients(pool, manyPatients(matches));
+        await insertRecords(pool, [
+          ...patients.map((patientId, index) => ({ patientId, authorId: clinicians[index]!, diagnosis: 'Sinusitis', notes: `Visit ${index}` })),
+          ...Array.from({ length: 200 }, () => ({ patientId: patients[0]!, diagnosis: 'Routine' })),
+        ]);
+        const result = await shape.run<SearchPage>(
+          `{ searchRecords(query: "sinusitis", first: 100) { totalCount edges { score node { id patient { name recordCount records(first: 2) { nodes { id } } } author { name } } } } }`,
+        );
+        expect(result.errors).toBeUndefined();
+        expect(result.data!.searchRecords.edges).toHaveLength(matches);
+        expect(result.data!.searchRecords.totalCount).toBe(matches);
+        counts.push(result.sqlCount);
+      } finally {
+        await shape.close();
+      }
+    }
+    // The page with its count; the authors; the patients; their record counts; their records pages.
+    expect(counts).toEqual([5, 5]);
+  });
+});
