@@ -98,7 +98,7 @@ if (SOAK_SECONDS !== null && (args.quick || args.only || args.variants)) {
 /**
  * How long each run warms up and measures, and how many interleaved rounds the ratio groups get. The full
  * run measures 10 s, not 15 s: its 42 ratio-group runs (3 rounds) and 9 single-round runs would take about
- * 17 minutes of load alone at 5 + 15 s, over the 15 minutes it may take on 2 cores.
+ * 17 minutes of load alone at 5 + 15 s, before S6 (issue 17) added its own; the whole run takes about 18.
  */
 const METHOD = args.quick
   ? { warmupSeconds: 1, measuredSeconds: 2, rounds: 1, quick: true, note: 'Quick mode: one round, no naive S3, no 1-connection runs.' }
@@ -107,9 +107,11 @@ const METHOD = args.quick
       measuredSeconds: 10,
       rounds: 3,
       quick: false,
-      note: 'Measured runs last 10 s rather than 15 s, so that the full run stays under 15 minutes on 2 cores.',
+      note: 'Measured runs last 10 s rather than 15 s, so that the full run stays under 20 minutes on 2 cores.',
     };
 const CONNECTIONS = 20;
+/** The InnoDB buffer pool the bench's data set fits in (the bench warns below it). */
+const BUFFER_POOL_WANTED = 2 * 2 ** 30;
 const S4_POSITION = 50_000;
 /**
  * S6's word. The bench data's vocabulary is small: `asthma` is one of 32 diagnoses and in no treatment or
@@ -189,6 +191,13 @@ interface RunSpec {
   readonly seconds?: number;
 }
 
+/**
+ * Issue 17: the LIKE search at 2 connections. Each request scans all 1,000,000 records (about 1.4 s of one
+ * core): 2 connections already keep both cores busy, and at 20 every request would queue behind 19 scans
+ * and outlast autocannon's 10 s timeout, so the run would count timeouts rather than searches.
+ */
+const S6_LIKE: RunSpec = { scenario: 'S6', variant: 'search-like', connections: 2 };
+
 /** Issue 16: the warm cache holds 1,000 concurrent connections for 30 s. */
 const S1_THOUSAND: RunSpec = { scenario: 'S1', variant: 'gateway-warm', connections: 1000, seconds: 30 };
 
@@ -217,7 +226,7 @@ function mixOf(spec: RunSpec): Mix {
 
 /**
  * What runs: the ratio groups and the seed-002 replay interleaved over every round, the rest once (the
- * full run must stay under 15 minutes on 2 cores; estimateSeconds says what a plan takes).
+ * full run must stay under 20 minutes on 2 cores; estimateSeconds says what a plan takes).
  */
 function plan(): Group[] {
   const all = METHOD.rounds;
@@ -229,7 +238,7 @@ function plan(): Group[] {
       { title: 'S3', rounds: 1, runs: run20('S3', 'gateway', 'gateway-warm', 'raw', 'yoga', 'join-monster') },
       { title: 'seed-002 replay', rounds: 1, runs: [SEED_002] },
       { title: 'S2, S5', rounds: 1, runs: [...run20('S2', 'gateway', 'raw'), ...run20('S5', 'gateway', 'gateway-warm')] },
-      { title: 'S6', rounds: 1, runs: run20('S6', 'gateway', 'gateway-warm', 'raw', 'search-like') },
+      { title: 'S6', rounds: 1, runs: [...run20('S6', 'gateway', 'gateway-warm', 'raw'), S6_LIKE] },
       { title: 'S1 warm cache at 1,000 connections', rounds: 1, runs: [{ ...S1_THOUSAND, seconds: 5 }] },
     ];
   }
@@ -241,8 +250,8 @@ function plan(): Group[] {
     { title: 'S3 OneTime event page (others)', rounds: 1, runs: run20('S3', 'gateway-warm', 'yoga') },
     { title: 'S2 patient detail', rounds: 1, runs: run20('S2', 'gateway', 'gateway-warm', 'raw') },
     { title: 'S5 90% reads / 10% writes', rounds: all, runs: run20('S5', 'gateway', 'gateway-warm') },
-    { title: 'S6 record search (ratios)', rounds: all, runs: run20('S6', 'gateway', 'search-like') },
-    { title: 'S6 record search (others)', rounds: 1, runs: run20('S6', 'gateway-warm', 'raw') },
+    { title: 'S6 record search (ratios)', rounds: all, runs: [...run20('S6', 'gateway', 'gateway-warm'), S6_LIKE] },
+    { title: 'S6 record search (raw FULLTEXT floor)', rounds: 1, runs: run20('S6', 'raw') },
     { title: 'S1 at 1 connection', rounds: 1, runs: [{ scenario: 'S1', variant: 'gateway', connections: 1 }, { scenario: 'S1', variant: 'raw', connections: 1 }] },
     { title: 'S1 warm cache at 1,000 connections', rounds: 1, runs: [S1_THOUSAND] },
   ];
@@ -398,6 +407,15 @@ async function ensureSeeded(): Promise<void> {
   const pool = mysql.createPool({ uri: BENCH_DATABASE_URL.replace(/\/[^/]*$/, '/'), connectionLimit: 1 });
   const name = new URL(BENCH_DATABASE_URL).pathname.slice(1);
   try {
+    const [[server]] = (await pool.query('SELECT @@innodb_buffer_pool_size AS bytes')) as unknown as [[{ bytes: number }]];
+    if (Number(server!.bytes) < BUFFER_POOL_WANTED) {
+      // The records table and its FULLTEXT index (about 300 MB) do not fit MariaDB's default 128 MiB pool: S6
+      // then measures page reads from the OS cache rather than the search. Not changed here: the server is the user's.
+      progress(
+        `WARNING: innodb_buffer_pool_size is ${Math.round(Number(server!.bytes) / 2 ** 20)} MiB; the figures in the README were taken at ` +
+          `${BUFFER_POOL_WANTED / 2 ** 30} GiB (SET GLOBAL innodb_buffer_pool_size = ${BUFFER_POOL_WANTED})`,
+      );
+    }
     const [[exists]] = (await pool.query('SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name = ?', [name])) as unknown as [[{ n: number }]];
     if (exists!.n > 0) {
       const [[counts]] = (await pool.query(
@@ -1112,6 +1130,10 @@ function ratios(measurements: readonly Measurement[]): Ratio[] {
   const find = (round: number, scenario: Scenario, variant: VariantName) =>
     measurements.find((m) => m.round === round && m.scenario === scenario && m.variant === variant && m.connections === CONNECTIONS);
   const rps = (round: number, scenario: Scenario, over: VariantName, under: VariantName) => divide(find(round, scenario, over)?.rps, find(round, scenario, under)?.rps);
+  // A latency of a run that got no answer is no figure (its percentiles read 0).
+  const answered = (measurement: Measurement | undefined) => (measurement && measurement.requests > 0 ? measurement : undefined);
+  const likeSearch = (round: number) =>
+    measurements.find((m) => m.round === round && m.scenario === 'S6' && m.variant === S6_LIKE.variant && m.connections === S6_LIKE.connections);
   const thousand = (round: number) =>
     measurements.find((m) => m.round === round && m.scenario === S1_THOUSAND.scenario && m.variant === S1_THOUSAND.variant && m.connections === S1_THOUSAND.connections);
   const definitions: { name: string; target: string; unit?: Ratio['unit']; meets: (value: number) => boolean; of: (round: number) => number | null }[] = [
@@ -1137,8 +1159,10 @@ function ratios(measurements: readonly Measurement[]): Ratio[] {
     { name: 'S5 warm cache, p95 latency', target: '<= 200 ms', unit: 'ms', meets: (v) => v <= 200, of: (r) => find(r, 'S5', 'gateway-warm')?.p95 ?? null },
     { name: 'S5 warm cache, Redis commands per request', target: '<= 20', meets: (v) => v <= 20, of: (r) => find(r, 'S5', 'gateway-warm')?.redisPerRequest ?? null },
     { name: 'S5 warm cache, fragment + response hit rate', target: '>= 80%', unit: '%', meets: (v) => v >= 0.8, of: (r) => find(r, 'S5', 'gateway-warm')?.hitRate ?? null },
-    { name: 'S6 gateway (caches off) / naive LIKE search (req/s)', target: '>= 20', meets: (v) => v >= 20, of: (r) => rps(r, 'S6', 'gateway', 'search-like') },
-    { name: 'S6 gateway (caches off), p95 latency', target: '<= 100 ms', unit: 'ms', meets: (v) => v <= 100, of: (r) => find(r, 'S6', 'gateway')?.p95 ?? null },
+    { name: 'S6 gateway (caches off) / naive LIKE search at 2 connections (req/s)', target: '>= 20', meets: (v) => v >= 20, of: (r) => divide(find(r, 'S6', 'gateway')?.rps, likeSearch(r)?.rps) },
+    { name: 'S6 gateway, warm cache / naive LIKE search at 2 connections (req/s)', target: '>= 20', meets: (v) => v >= 20, of: (r) => divide(find(r, 'S6', 'gateway-warm')?.rps, likeSearch(r)?.rps) },
+    { name: 'S6 gateway, warm cache, p95 latency', target: '<= 100 ms', unit: 'ms', meets: (v) => v <= 100, of: (r) => answered(find(r, 'S6', 'gateway-warm'))?.p95 ?? null },
+    { name: 'S6 gateway (caches off), p95 latency', target: '<= 100 ms', unit: 'ms', meets: (v) => v <= 100, of: (r) => answered(find(r, 'S6', 'gateway'))?.p95 ?? null },
     {
       name: `S1 warm cache at ${S1_THOUSAND.connections.toLocaleString('en-US')} connections for ${S1_THOUSAND.seconds} s: errors`,
       target: '= 0',

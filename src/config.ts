@@ -67,6 +67,12 @@ export interface Config {
   readonly slowRequestMs: number;
   /** REQUEST_BODY_TIMEOUT_MS (10000): a request's headers and body must have arrived within this time, or it is answered 408 and closed. */
   readonly requestBodyTimeoutMs: number;
+  /**
+   * HTTP_LISTEN_BACKLOG (4096): connections the kernel queues before the gateway accepts them (capped by
+   * net.core.somaxconn). Node's default, 511, is less than a burst of 1,000 clients connecting at once, and
+   * the kernel drops the handshakes past it (the clients retry after a second or more).
+   */
+  readonly httpListenBacklog: number;
   /** CURSOR_SECRET (derived from JWT_SECRET): HMAC key that makes cursors tamper-evident. */
   readonly cursorSecret: string;
   /** LOG_LEVEL (info): pino level. */
@@ -227,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtCacheMaxEntries: integer(env, 'JWT_CACHE_MAX_ENTRIES', 10_000),
     trustedProxyHops: integer(env, 'TRUSTED_PROXY_HOPS', 0),
     requestBodyTimeoutMs: integer(env, 'REQUEST_BODY_TIMEOUT_MS', 10_000, 100),
+    httpListenBacklog: integer(env, 'HTTP_LISTEN_BACKLOG', 4096, 1),
     slowRequestMs: integer(env, 'SLOW_REQUEST_MS', 1000),
     cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,
     logLevel: env.LOG_LEVEL ?? 'info',

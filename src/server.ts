@@ -260,7 +260,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
-        httpServer.listen(config.port, config.host, () => {
+        httpServer.listen({ port: config.port, host: config.host, backlog: config.httpListenBacklog }, () => {
           const { port } = httpServer.address() as AddressInfo;
           resolve({ url: `http://${config.host}:${port}/graphql`, port });
         });

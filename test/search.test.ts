@@ -315,6 +315,32 @@ describe('with caches on', () => {
 });
 
 describe('cost and statements', () => {
+  it('reads the score and the match count only when the operation asks for them', async () => {
+    const statementOf = async (selection: string, orderBy: string) => {
+      const result = await gateway.run(`{ searchRecords(query: "asthma", first: 5, orderBy: ${orderBy}) { ${selection} } }`, {}, { captureStatements: true });
+      expect(result.errors).toBeUndefined();
+      expect(result.sqlCount).toBe(1);
+      return result.statements[0]!.sql;
+    };
+    const bare = await statementOf('edges { node { id } }', 'NEWEST');
+    expect(bare).not.toMatch(/natural language mode/);
+    expect(bare).not.toMatch(/over \(\)/);
+    const full = await statementOf('totalCount edges { score node { id } }', 'NEWEST');
+    expect(full).toMatch(/natural language mode/);
+    expect(full).toMatch(/count\(\*\) over \(\)/);
+    // RELEVANCE orders by the score, so it always reads it.
+    expect(await statementOf('nodes { id }', 'RELEVANCE')).toMatch(/natural language mode/);
+  });
+
+  it('the README’s search example: the page with its count in one statement, the patients in one more', async () => {
+    const result = await gateway.run<SearchPage>(
+      `query Search { searchRecords(query: "asthma", first: 20) { totalCount pageInfo { hasNextPage endCursor } edges { score node { id diagnosis patient { name } } } } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.searchRecords.totalCount).toBeGreaterThan(0);
+    expect(result.sqlCount).toBe(2);
+  });
+
   it('costs what @listSize says: first × what each record selects', async () => {
     const limited = await createTestGateway({ name: 'search-cost', env: { MAX_COST: '200' } });
     try {

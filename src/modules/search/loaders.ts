@@ -8,13 +8,14 @@
  */
 import { cacheTags } from '../../cache/tags.js';
 import { cachedLoader, type LoaderContext } from '../batching.js';
-import { searchReads, type SearchFilter, type SearchOrder, type SearchPosition, type SearchRow } from './repository.js';
+import { searchReads, type SearchFilter, type SearchOrder, type SearchPosition, type SearchReads, type SearchRow } from './repository.js';
 
 export interface SearchPageKey {
   readonly filter: SearchFilter;
   readonly order: SearchOrder;
   readonly after: SearchPosition | null;
   readonly limit: number;
+  readonly reads: SearchReads;
 }
 
 export function createSearchLoaders(context: LoaderContext) {
@@ -32,12 +33,12 @@ export function createSearchLoaders(context: LoaderContext) {
       {
         name: 'searchRecords',
         tagsOf: () => [cacheTags.records],
-        // A first page counted every match: totalCount needs no statement of its own.
+        // A first page that counted every match answers totalCount: no statement of its own.
         onValue: (key, rows) => {
-          if (key.after === null) count.prime(key.filter, rows[0]?.matched ?? 0);
+          if (key.after === null && key.reads.matched) count.prime(key.filter, rows[0]?.matched ?? 0);
         },
       },
-      (keys) => Promise.all(keys.map((key) => repository.page(key.filter, key.order, key.after, key.limit))),
+      (keys) => Promise.all(keys.map((key) => repository.page(key.filter, key.order, key.after, key.limit, key.reads))),
       { cacheKeyFn: (key) => JSON.stringify(key) },
     ),
     count,

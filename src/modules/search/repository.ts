@@ -35,8 +35,14 @@ export interface SearchFilter {
   readonly patientId: number | null;
 }
 
-/** A record found, with its relevance and (on every row of a first page) how many records match in all. */
-export type SearchRow = RecordRow & { score: number; matched?: number };
+/** A record found, with its relevance (when read) and, on every row of a first page, how many records match in all (when read). */
+export type SearchRow = RecordRow & { score?: number; matched?: number };
+
+/** What a page reads besides the records: their scores (RELEVANCE always does) and the number of matches. */
+export interface SearchReads {
+  readonly score: boolean;
+  readonly matched: boolean;
+}
 
 const RECORDS = tableOf(medicalRecords);
 const RECORD_COLUMNS = columnsOf(medicalRecords);
@@ -71,10 +77,12 @@ function conditions(filter: SearchFilter): { sql: string[]; params: unknown[] } 
 export function searchReads(db: Reads) {
   return {
     /**
-     * Up to `limit` matches in `order`, strictly after `after` when given, in one statement. Without
-     * `after`, each row also carries `matched`, the number of matches in all.
+     * Up to `limit` matches in `order`, strictly after `after` when given, in one statement. With
+     * `reads.matched` and without `after`, each row also carries `matched`, the number of matches in all;
+     * with `reads.score` (always for RELEVANCE), its score. Each costs the database a pass over every
+     * match (the score a second full-text search), so a page reads them only when the operation asks.
      */
-    page(filter: SearchFilter, order: SearchOrder, after: SearchPosition | null, limit: number): Promise<SearchRow[]> {
+    page(filter: SearchFilter, order: SearchOrder, after: SearchPosition | null, limit: number, reads: SearchReads): Promise<SearchRow[]> {
       const where = conditions(filter);
       const words = filter.words.join(' ');
       if (after && 'score' in after) {
@@ -86,10 +94,11 @@ export function searchReads(db: Reads) {
         where.params.push(...AFTER_CREATED_AT.params(after));
       }
       const orderBy = order === 'RELEVANCE' ? `\`score\` desc, ${ID} desc` : `${CREATED_AT} desc, ${ID} desc`;
+      const scored = order === 'RELEVANCE' || reads.score;
       return db.rows<SearchRow>(
-        `select ${RECORD_COLUMNS}, ${SCORE} as \`score\`${after ? '' : ', count(*) over () as `matched`'} ` +
+        `select ${RECORD_COLUMNS}${scored ? `, ${SCORE} as \`score\`` : ''}${after === null && reads.matched ? ', count(*) over () as `matched`' : ''} ` +
           `from ${RECORDS} where ${where.sql.join(' and ')} order by ${orderBy} limit ?`,
-        [words, ...where.params, limit],
+        [...(scored ? [words] : []), ...where.params, limit],
       );
     },
 

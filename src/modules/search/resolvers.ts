@@ -5,16 +5,17 @@
  * search loader, and loads what the page's records select (patient, author)
  * for all of them at once, as the other lists do.
  */
+import { getNamedType, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { readable, requireViewer } from '../../auth/policy.js';
 import type { GatewayContext } from '../../context.js';
 import { gatewayError } from '../../errors.js';
-import { prefetchConnectionNodes } from '../../execution/prefetch.js';
+import { prefetchConnectionNodes, selectedFields } from '../../execution/prefetch.js';
 import { checkFirst, connectionResolvers, toConnection } from '../../relay/connection.js';
 import type { CursorPosition } from '../../relay/cursor.js';
 import { expectGlobalId } from '../../relay/global-id.js';
 import { createdAtPositionOf, toCreatedAtPosition } from '../keyset.js';
-import type { SearchOrder, SearchPosition, SearchRow } from './repository.js';
+import type { SearchOrder, SearchPosition, SearchReads, SearchRow } from './repository.js';
 import { parseSearchQuery } from './words.js';
 
 /** A RELEVANCE cursor's position: a finite score and a row id; BAD_USER_INPUT for anything else. */
@@ -26,8 +27,22 @@ function toScorePosition(position: CursorPosition): SearchPosition {
   return { score, id: id as number };
 }
 
+/** Whether the operation selects `totalCount`, and `edges { score }`, on this searchRecords field. */
+function readsOf(info: GraphQLResolveInfo): SearchReads {
+  const connection = getNamedType(info.returnType) as GraphQLObjectType;
+  const edge = info.schema.getType('RecordSearchEdge') as GraphQLObjectType;
+  let score = false;
+  let matched = false;
+  for (const [, nodes] of selectedFields(info.fieldNodes, connection, info)) {
+    const name = nodes[0]!.name.value;
+    if (name === 'totalCount') matched = true;
+    if (name === 'edges') for (const [, edgeFields] of selectedFields(nodes, edge, info)) if (edgeFields[0]!.name.value === 'score') score = true;
+  }
+  return { score, matched };
+}
+
 const cursorPositionOf: Record<SearchOrder, (row: SearchRow) => CursorPosition> = {
-  RELEVANCE: (row) => [row.score, row.id],
+  RELEVANCE: (row) => [row.score!, row.id],
   NEWEST: createdAtPositionOf,
 };
 
@@ -48,7 +63,7 @@ export const searchResolvers: Resolvers<GatewayContext> = {
       const patientId = viewer.role === 'patient' ? viewer.patientId : requested;
       const nothing = words.length === 0 || (viewer.role === 'patient' && requested !== null && requested !== viewer.patientId);
       const filter = { words, status, patientId };
-      const rows = nothing ? [] : await context.loaders.search.page.load({ filter, order, after, limit: size + 1 });
+      const rows = nothing ? [] : await context.loaders.search.page.load({ filter, order, after, limit: size + 1, reads: readsOf(info) });
       const visible = rows.filter((row) => readable(viewer, 'MedicalRecord', row) !== null);
       await prefetchConnectionNodes(visible.slice(0, size), 'MedicalRecord', info, context);
       return toConnection(visible, {
@@ -61,6 +76,7 @@ export const searchResolvers: Resolvers<GatewayContext> = {
   },
   RecordSearchConnection: connectionResolvers,
   RecordSearchEdge: {
-    score: (edge) => edge.node.score,
+    // Read whenever an operation selects it (readsOf), so never missing here.
+    score: (edge) => edge.node.score!,
   },
 };
