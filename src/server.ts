@@ -80,6 +80,19 @@ export interface Gateway {
   shutdown(): Promise<void>;
 }
 
+/**
+ * The host of a URL a browser on this machine can open for a listening address: `HOST=0.0.0.0` (or `::`)
+ * listens everywhere, but `http://0.0.0.0:4000` is no address to visit, so the banner says `localhost`.
+ *
+ *   browsableHost('0.0.0.0')   // 'localhost'
+ *   browsableHost('::1')       // '[::1]'
+ *   browsableHost('127.0.0.1') // '127.0.0.1'
+ */
+export function browsableHost(host: string): string {
+  if (host === '' || host === '0.0.0.0' || host === '::' || host === '[::]') return 'localhost';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
 export async function createGateway({ config, database, logger, redis, cacheHooks, replicas = [] }: GatewayOptions): Promise<Gateway> {
   const production = config.nodeEnv === 'production';
   const metrics = new Registry();
@@ -262,7 +275,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
         httpServer.once('error', reject);
         httpServer.listen({ port: config.port, host: config.host, backlog: config.httpListenBacklog }, () => {
           const { port } = httpServer.address() as AddressInfo;
-          resolve({ url: `http://${config.host}:${port}/graphql`, port });
+          resolve({ url: `http://${browsableHost(config.host)}:${port}/graphql`, port });
         });
       }),
     shutdown: lifecycle.shutdown,
