@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheHooks } from '../src/cache/cache.js';
 import { decode } from '../src/cache/serialize.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
+import { createTestGateway, TEST_REDIS_URL, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { insertPatients, insertRecords } from './support/fixtures.js';
 import { mulberry32 } from '../src/seed/seed.js';
 
@@ -165,7 +165,7 @@ let historyTwo: number[];
 const fixtureNames = new Map<number, string>();
 
 beforeAll(async () => {
-  inspector = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  inspector = new Redis(TEST_REDIS_URL);
   gwA = await createTestGateway({ name: 'cache_consistency', cache: true, cacheHooks: hooks, env: { DB_POOL_SIZE: '20' } });
   gwB = await createTestGateway({ name: 'cache_consistency_b', cache: true, shareWith: gwA, env: { DB_POOL_SIZE: '20' } });
 

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import { createTestGateway, endpointOf, TEST_REDIS_URL, via, type TestGateway } from '../src/testing/index.js';
 import { insertPatients, insertRecords } from './support/fixtures.js';
 
 interface Sample {
@@ -262,12 +262,12 @@ describe('the Redis breaker gauge', () => {
   let gw: TestGateway;
 
   beforeAll(async () => {
-    proxy = await startTcpProxy({ targetPort: Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379) });
+    proxy = await startTcpProxy(endpointOf(TEST_REDIS_URL));
     gw = await createTestGateway({
       name: 'metrics_breaker',
       cache: true,
       // Commands give up soon enough to open the breaker quickly, not so soon that a loaded machine trips them.
-      env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_COMMAND_TIMEOUT_MS: '500', REDIS_BREAKER_COOLDOWN_MS: '200' },
+      env: { REDIS_URL: via(TEST_REDIS_URL, proxy.port), REDIS_COMMAND_TIMEOUT_MS: '500', REDIS_BREAKER_COOLDOWN_MS: '200' },
     });
     await insertPatients(gw.database.pool, [{ name: 'Di Breaker' }]);
   });

@@ -10,7 +10,7 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import { createTestGateway, endpointOf, TEST_DATABASE_SERVER, via, type TestGateway } from '../src/testing/index.js';
 import { insertEvent, insertPatients } from './support/fixtures.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
@@ -272,12 +272,12 @@ describe('MySQL gone, black-holed, and back', () => {
   let admin: string;
 
   beforeAll(async () => {
-    proxy = await startTcpProxy({ targetPort: 3306 });
+    proxy = await startTcpProxy(endpointOf(TEST_DATABASE_SERVER));
     gw = await createTestGateway({
       // Fault and lock choreography: no side executions comparing the engines (test/executors.test.ts covers them).
       compareExecutors: false,
       name: 'mysql_gone',
-      serverUrl: `mysql://root@127.0.0.1:${proxy.port}`,
+      serverUrl: via(TEST_DATABASE_SERVER, proxy.port),
       cache: true,
       env: {
         DB_CONNECT_TIMEOUT_MS: '500',

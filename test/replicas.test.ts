@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateRedis } from './support/redis-server.js';
 import { connectDatabase, migrateDatabase, type Database } from '../src/db/client.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
+import { createTestGateway, endpointOf, TEST_DATABASE_SERVER, via, type Caller, type TestGateway } from '../src/testing/index.js';
 import { insertClinicians, insertPatients, insertRecords, nextInstant } from './support/fixtures.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
@@ -101,8 +101,7 @@ async function fill(database: Database, suffix: string, times: { patients: numbe
 }
 
 beforeAll(async () => {
-  const server = (process.env.TEST_DATABASE_SERVER ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
-  replicaUrl = `${server}/gw_test_replica_${Math.random().toString(16).slice(2, 10)}`;
+  replicaUrl = `${TEST_DATABASE_SERVER}/gw_test_replica_${Math.random().toString(16).slice(2, 10)}`;
   replica = await connectDatabase(replicaUrl, { poolSize: 2 });
   await migrateDatabase(replica);
   primary = await createTestGateway({
@@ -297,9 +296,8 @@ describe('with the cache on', () => {
 
 describe('a replica that stops answering', () => {
   it('gets no reads once a probe fails (they go to the primary), and gets them back once it answers', async () => {
-    const proxy = await startTcpProxy({ targetPort: Number(new URL(replicaUrl).port || 3306) });
-    const throughProxy = new URL(replicaUrl);
-    throughProxy.port = String(proxy.port);
+    const proxy = await startTcpProxy(endpointOf(replicaUrl));
+    const throughProxy = new URL(via(replicaUrl, proxy.port));
     const gateway = await createTestGateway({
       name: 'replica_down',
       replicaUrls: [throughProxy.toString()],

@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateDatabase, type Database } from '../src/db/client.js';
 import { isDatabaseEmpty, seedDatabase, type SeedOptions } from '../src/seed/seed.js';
+import { TEST_DATABASE_SERVER } from '../src/testing/index.js';
 
-const SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const SERVER_URL = TEST_DATABASE_SERVER;
 
 const SMALL: SeedOptions = {
   patients: 50,

@@ -15,9 +15,10 @@ import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import { DEVELOPMENT_JWT_SECRET } from '../src/config.js';
+import { TEST_DATABASE_SERVER } from '../src/testing/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVER = process.env.TEST_DATABASE_SERVER ?? 'mysql://root@127.0.0.1:3306';
+const SERVER = TEST_DATABASE_SERVER;
 const databases: string[] = [];
 /** Cleanup for a failed test: processes still running and connections still holding locks. */
 const leftovers: (() => Promise<unknown> | void)[] = [];

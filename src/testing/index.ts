@@ -123,8 +123,37 @@ export interface TestGatewayOptions {
   readonly replicaUrls?: readonly string[];
 }
 
+/**
+ * The MySQL server tests create their throw-away databases on: TEST_DATABASE_SERVER, a URL without a
+ * database (default mysql://root@127.0.0.1:3306). Every test of this suite takes it from here.
+ */
+export const TEST_DATABASE_SERVER = (process.env.TEST_DATABASE_SERVER ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
+
+/** The Redis tests share (each under its own key prefix): TEST_REDIS_URL (default redis://127.0.0.1:6379). */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * `url` with its host and port replaced (its user, password and path kept): how a test reaches a server
+ * through a local TCP proxy it controls.
+ *
+ *   via('mysql://app:pw@db.internal:3307', 41234) // 'mysql://app:pw@127.0.0.1:41234'
+ */
+export function via(url: string, port: number, host = '127.0.0.1'): string {
+  const parsed = new URL(url);
+  parsed.hostname = host;
+  parsed.port = String(port);
+  return parsed.toString().replace(/\/$/, '');
+}
+
+/** The host and port a URL names (the protocol's default port when it names none), for a TCP proxy's target. */
+export function endpointOf(url: string): { targetHost: string; targetPort: number } {
+  const parsed = new URL(url);
+  const defaults: Record<string, number> = { 'mysql:': 3306, 'redis:': 6379, 'rediss:': 6379 };
+  return { targetHost: parsed.hostname, targetPort: Number(parsed.port || defaults[parsed.protocol] || 0) };
+}
+
 export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const server = options.serverUrl ?? process.env.TEST_DATABASE_SERVER ?? 'mysql://root@127.0.0.1:3306';
+  const server = options.serverUrl ?? TEST_DATABASE_SERVER;
   const owner = options.shareWith;
   const name =
     owner?.name ??
@@ -133,7 +162,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: TEST_REDIS_URL,
     // Each test gateway has its own key space in the shared Redis.
     REDIS_KEY_PREFIX: `${name}:`,
     // A loaded CI machine must not turn a slow Redis reply into a failed test; fault tests set their own.
