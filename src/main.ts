@@ -10,6 +10,7 @@
  * primary exits 0 once all have (1 if any failed to).
  */
 import cluster from 'node:cluster';
+import net from 'node:net';
 import { signDevelopmentToken } from './auth/token.js';
 import { loadConfig } from './config.js';
 import { connectDatabase, migrateDatabase, poolOptionsOf } from './db/client.js';
@@ -23,11 +24,34 @@ import { startTracing } from './telemetry/tracing.js';
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 
+/** A reason not to start that the person starting the gateway can act on: printed as a sentence, not logged as JSON. */
+class StartupRefusal extends Error {}
+
 function unreachable(error: Error): Error {
-  return new Error(
+  return new StartupRefusal(
     `Cannot reach MySQL at ${redact(config.databaseUrl)} (${error.message}). ` +
       'Start MySQL 8 or MariaDB 10.11 there, set DATABASE_URL, or run `docker compose up -d mysql redis`.',
   );
+}
+
+function portTaken(): StartupRefusal {
+  return new StartupRefusal(
+    `Port ${config.port} on ${config.host} is already in use, probably by a gateway that is still running: ` +
+      'stop it, or start this one with PORT set to a free port.',
+  );
+}
+
+/**
+ * Refuses to start, before any migration, when the port is taken: a probe listens on it and lets it go.
+ * (A process could still take the port between the probe and the real listen; that listen's error says the same.)
+ */
+async function ensurePortFree(): Promise<void> {
+  if (config.port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portTaken() : error));
+    probe.listen({ port: config.port, host: config.host, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /** Migrations and the demo seed, once per deployment start, on a connection without the serving limits. */
@@ -55,6 +79,7 @@ const MAX_WORKER_CRASHES = 5;
 const WORKER_CRASH_WINDOW_MS = 5000;
 
 async function runPrimary(): Promise<void> {
+  await ensurePortFree();
   await prepareDatabase();
   let stopping = false;
   let failed = false;
@@ -96,8 +121,11 @@ async function runPrimary(): Promise<void> {
 }
 
 async function serve(): Promise<void> {
-  // In a cluster the primary has prepared the database already.
-  if (!cluster.isWorker) await prepareDatabase();
+  // In a cluster the primary has checked the port and prepared the database already.
+  if (!cluster.isWorker) {
+    await ensurePortFree();
+    await prepareDatabase();
+  }
   const database = await connectDatabase(config.databaseUrl, poolOptionsOf(config)).catch((error: Error) => {
     throw unreachable(error);
   });
@@ -106,7 +134,9 @@ async function serve(): Promise<void> {
   const replicas = await connectReplicas(config, logger);
   const stopTracing = await startTracing({ otlpEndpoint: config.otlpEndpoint, serviceName: config.otelServiceName });
   const gateway = await createGateway({ config, database, logger, redis, replicas });
-  const { url } = await gateway.listen();
+  const { url } = await gateway.listen().catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'EADDRINUSE' ? portTaken() : error;
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -157,6 +187,7 @@ function redact(url: string): string {
 
 const main = config.webConcurrency > 1 && cluster.isPrimary ? runPrimary : serve;
 main().catch((error: unknown) => {
-  logger.fatal({ err: error }, (error as Error).message);
+  if (error instanceof StartupRefusal) process.stderr.write(`${error.message}\n`);
+  else logger.fatal({ err: error }, (error as Error).message);
   process.exit(1);
 });
