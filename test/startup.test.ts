@@ -1,12 +1,17 @@
 /**
- * Starting the gateway (src/main.ts, as `npm start` runs it in development) when its port is taken: one
- * sentence that says what to do, exit code 1, and nothing done before it (no migration). No database is
- * needed: the port is checked first, so DATABASE_URL points nowhere.
+ * Starting and stopping the gateway as a user does:
+ * - src/main.ts (what `npm start` runs in development) on a taken port: one sentence that says what to do,
+ *   exit code 1, and nothing done before it (no migration; DATABASE_URL points nowhere);
+ * - `npm start` itself, stopped by a SIGTERM sent to the npm process alone: the gateway under it shuts
+ *   down too and frees the port (it used to be orphaned, and the next start found the port taken).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASE_SERVER, TEST_REDIS_URL } from '../src/testing/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 let occupier: net.Server;
@@ -55,5 +60,61 @@ describe('npm start on a taken port', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^Cannot reach MySQL at mysql:\/\/root@127\.0\.0\.1:1\/never \(.+\)\. Start MySQL 8 or MariaDB 10\.11 there/);
     expect(run.stdout).not.toContain('"level"');
+  });
+});
+
+/** Resolves once nothing accepts connections on the port (polled: the condition, not a fixed sleep). */
+async function portFreed(port: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (!open) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+describe('npm start stopped through npm alone', () => {
+  const database = `gw_test_npm_start_${randomBytes(4).toString('hex')}`;
+  afterAll(async () => {
+    const admin = await mysql.createConnection(TEST_DATABASE_SERVER);
+    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await admin.end();
+  });
+
+  it('a SIGTERM to the npm process stops the gateway under it, which frees the port', async () => {
+    const free = net.createServer();
+    await new Promise<void>((resolve) => free.listen({ port: 0, host: '127.0.0.1' }, resolve));
+    const freePort = (free.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+
+    const npm = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(freePort), DATABASE_URL: `${TEST_DATABASE_SERVER}/${database}`, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: `${database}:` },
+    });
+    let output = '';
+    npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => npm.on('exit', () => resolve()));
+    const ready = await new Promise<boolean>((resolve) => {
+      const check = setInterval(() => {
+        if (!output.includes('GraphQL endpoint:')) return;
+        clearInterval(check);
+        resolve(true);
+      }, 100);
+      void exited.then(() => {
+        clearInterval(check);
+        resolve(false);
+      });
+    });
+    expect(ready, output).toBe(true);
+
+    npm.kill('SIGTERM');
+    await exited;
+    expect(await portFreed(freePort, 30_000), output).toBe(true);
   });
 });

@@ -14,6 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
+import { clearInterval, setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -96,9 +97,22 @@ async function checkRedis() {
  */
 const SERVER_NODE_FLAGS = (process.env.NODE_OPTIONS ?? '').includes('--max-semi-space-size') ? [] : ['--max-semi-space-size=64'];
 
+/** How often the bootstrap checks that whoever started it (npm's shell) is still there. */
+const PARENT_CHECK_MS = 500;
+
 function exec(command, args) {
   const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
   for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
+  // A SIGTERM or SIGINT sent to the npm process alone (kill <npm pid>, a process manager) ends npm and its
+  // shell but never reaches this process, which is then reparented: stop the child as if it had arrived,
+  // rather than leave a gateway holding the port for the next start.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    child.kill('SIGTERM');
+  }, PARENT_CHECK_MS);
+  watch.unref();
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
