@@ -64,9 +64,12 @@ async function prepareDatabase(): Promise<void> {
   try {
     await migrateDatabase(database);
     logger.info({ database: database.databaseName }, 'migrations applied');
-    if (config.seedDemo && (await isDatabaseEmpty(database.pool))) {
+    if (!config.seedDemo) return;
+    if (await isDatabaseEmpty(database.pool)) {
       const summary = await seedDatabase(database.pool, DEMO_SEED);
       logger.info({ rows: summary }, 'seeded the demo data set into the empty database');
+    } else {
+      logger.info({ database: database.databaseName }, 'the database already holds data: kept as it is, no demo seed');
     }
   } finally {
     await database.close();

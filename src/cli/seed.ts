@@ -1,16 +1,18 @@
 /**
  * `npm run db:seed -- [--patients N] [--records-per-patient R] [--events E] [--slots S] [--participants P]
- * [--picks K] [--clinicians C] [--seed X] [--reset]`: creates and migrates the database of DATABASE_URL, then
- * bulk-seeds it (src/seed/seed.ts). Flags left out take the demo data set's values (DEMO_SEED).
+ * [--picks K] [--clinicians C] [--seed X] [--reset | --append]`: creates and migrates the database of
+ * DATABASE_URL, then bulk-seeds it (src/seed/seed.ts). Flags left out take the demo data set's values
+ * (DEMO_SEED). A database that already holds data is refused unless --reset (empty it first) or --append
+ * (add to it) says which.
  */
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.js';
 import { connectDatabase, migrateDatabase } from '../db/client.js';
-import { DEMO_SEED, seedDatabase, validateSeedOptions, type SeedOptions } from '../seed/seed.js';
+import { DEMO_SEED, isDatabaseEmpty, seedDatabase, validateSeedOptions, type SeedOptions } from '../seed/seed.js';
 
 const USAGE = `usage: npm run db:seed -- [--patients N] [--records-per-patient R] [--events E] [--slots S]
-                       [--participants P] [--picks K] [--clinicians C] [--seed X] [--reset]
+                       [--participants P] [--picks K] [--clinicians C] [--seed X] [--reset | --append]
   --patients N             patients to insert (${DEMO_SEED.patients})
   --records-per-patient R  medical records per patient, at most 999 (${DEMO_SEED.recordsPerPatient})
   --events E               events to insert (${DEMO_SEED.events})
@@ -19,7 +21,8 @@ const USAGE = `usage: npm run db:seed -- [--patients N] [--records-per-patient R
   --picks K                distinct slots each participant picks per event (${DEMO_SEED.picks})
   --clinicians C           clinicians to insert (${DEMO_SEED.clinicians})
   --seed X                 PRNG seed, 0..4294967295 (${DEMO_SEED.seed})
-  --reset                  empty all tables first instead of appending`;
+  --reset                  empty all tables first
+  --append                 add to a database that already holds data (without either, such a database is refused)`;
 
 const INTEGER_FLAGS = {
   patients: 'patients',
@@ -37,7 +40,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parseOptions(argv: string[]): SeedOptions {
+function parseOptions(argv: string[]): SeedOptions & { append: boolean } {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -45,6 +48,7 @@ function parseOptions(argv: string[]): SeedOptions {
       options: {
         ...Object.fromEntries(Object.keys(INTEGER_FLAGS).map((name) => [name, { type: 'string' as const }])),
         reset: { type: 'boolean' },
+        append: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -57,7 +61,8 @@ function parseOptions(argv: string[]): SeedOptions {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const options: SeedOptions = { ...DEMO_SEED, reset: values.reset === true };
+  if (values.reset && values.append) fail('--reset and --append contradict each other: choose one.');
+  const options: SeedOptions & { append: boolean } = { ...DEMO_SEED, reset: values.reset === true, append: values.append === true };
   for (const [flag, key] of Object.entries(INTEGER_FLAGS)) {
     const raw = values[flag];
     if (typeof raw !== 'string') continue;
@@ -99,6 +104,18 @@ async function main(): Promise<void> {
   );
   try {
     await migrateDatabase(database);
+    if (!options.reset && !(await isDatabaseEmpty(database.pool))) {
+      const [[held]] = (await database.pool.query(
+        'SELECT (SELECT COUNT(*) FROM patients) AS patients, (SELECT COUNT(*) FROM medical_records) AS records, (SELECT COUNT(*) FROM events) AS events',
+      )) as unknown as [[{ patients: number; records: number; events: number }]];
+      const holds = `${database.databaseName} already holds ${held!.patients} patients, ${held!.records} records and ${held!.events} events`;
+      if (!options.append) {
+        process.stderr.write(`db:seed: ${holds}. Add --append to add this data set to them, or --reset to empty every table first.\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.stderr.write(`db:seed: ${holds}; appending (new rows get ids after the existing ones).\n`);
+    }
     const startedAt = performance.now();
     let started = false;
     const summary = await seedDatabase(database.pool, options, (done, total, phase) => {
