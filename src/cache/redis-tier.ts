@@ -215,7 +215,7 @@ export class RedisUnavailableError extends Error {
  * commands fail at once for `cooldownMs`, then one probe passes (half-open);
  * its success closes the breaker, its failure opens it again.
  */
-class CircuitBreaker {
+export class CircuitBreaker {
   private consecutiveFailures = 0;
   private openedAt: number | null = null;
   private probing = false;
