@@ -49,8 +49,11 @@ export const cacheTags = {
    * Carried by every cached "no such row" answer of a type: a creation of
    * that type invalidates it, since the new row's id was not known in advance.
    */
-  absent: (type: 'Patient' | 'Record' | 'Event' | 'Schedule' | 'Selection' | 'Clinician') => `${type}:absent`,
+  absent: (type: TaggedType) => `${type}:absent`,
 } as const;
+
+/** The types whose rows are read by id (src/modules/by-id.ts) and may be cached as absent. */
+export type TaggedType = 'Patient' | 'Record' | 'Event' | 'Schedule' | 'Selection' | 'Clinician';
 
 /** The tags of a row read by id, of the kinds whose tags are not just their own (see above). */
 export const rowTags = {

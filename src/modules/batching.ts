@@ -1,5 +1,6 @@
 /**
- * The small toolkit every domain loader is built from.
+ * The small toolkit every domain loader is built from (the by-id loaders are
+ * built from it once, in src/modules/by-id.ts).
  *
  * - `cachedLoader` puts the fragment cache (src/cache) in front of a batch.
  * - `createLoader` makes a per-request DataLoader whose batches never exceed
@@ -14,11 +15,11 @@
  *   keys of another.
  *
  * Example:
- *   const byId = createLoader<number, PatientRow | null>(
- *     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
+ *   const counts = createLoader<number, number>(
+ *     async (scheduleIds) => countByKey(scheduleIds, await repository.countsBySchedule(scheduleIds), (row) => row.scheduleId),
  *     { chunkSize: 1000 },
  *   );
- *   await byId.loadMany([3, 999]) // [{ id: 3, ... }, null]
+ *   await counts.loadMany([3, 999]) // [2, 0]
  */
 import DataLoader from 'dataloader';
 import type { Cache, CacheSession, FragmentSpec } from '../cache/cache.js';
@@ -118,8 +119,8 @@ export function createLoader<K, V>(
  * write-back. `fragment.keyOf` defaults to the loader's cacheKeyFn (or the key).
  *
  * Example:
- *   cachedLoader(context, { name: 'Clinician', tagsOf: (id) => [cacheTags.clinician(id)] },
- *     async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id));
+ *   cachedLoader(context, { name: 'Schedule.selectionCount', tagsOf: (scheduleId) => [cacheTags.scheduleSelections(scheduleId)] },
+ *     async (scheduleIds) => countByKey(scheduleIds, await repository.countsBySchedule(scheduleIds), (row) => row.scheduleId));
  */
 export function cachedLoader<K, V>(
   context: LoaderContext,

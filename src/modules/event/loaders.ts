@@ -1,6 +1,8 @@
 /** Per-request loaders for events: by id, list pages and the list count, all through the fragment cache. */
+import { events } from '../../../drizzle/schema.js';
 import { cacheTags } from '../../cache/tags.js';
-import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
+import { cachedLoader, type LoaderContext } from '../batching.js';
+import { byIdLoader } from '../by-id.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { eventReads, type EventRow } from './repository.js';
 
@@ -9,13 +11,11 @@ export interface EventPageKey {
   readonly limit: number;
 }
 
+const eventById = byIdLoader<EventRow>(events, { name: 'Event' });
+
 export function createEventLoaders(context: LoaderContext) {
   const repository = eventReads(context.reads);
-  const byId = cachedLoader<number, EventRow | null>(
-    context,
-    { name: 'Event', tagsOf: (id, row) => (row ? [cacheTags.event(id)] : [cacheTags.event(id), cacheTags.absent('Event')]) },
-    async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-  );
+  const byId = eventById(context);
   return {
     byId,
     page: cachedLoader<EventPageKey, EventRow[]>(

@@ -1,6 +1,7 @@
 /**
  * SQL for events. Reads (`eventReads`, the loaders' path, SQL text rendered
- * once: src/db/sql.ts): by id, the keyset-paginated event list and its count.
+ * once: src/db/sql.ts): the keyset-paginated event list and its count (by id:
+ * src/modules/by-id.ts).
  * Writes (`eventRepository`, drizzle): insert with slots, delete with
  * children, existence in a transaction.
  */
@@ -21,7 +22,6 @@ const EVENT_COLUMNS = columnsOf(events);
 const ID = column(events.id);
 const CREATED_AT = column(events.createdAt);
 const AFTER = afterCreatedAt(CREATED_AT, ID);
-const BY_IDS = `select ${EVENT_COLUMNS} from ${EVENTS} where ${ID} in (?)`;
 const FIRST_PAGE = `select ${EVENT_COLUMNS} from ${EVENTS} order by ${CREATED_AT} desc, ${ID} desc limit ?`;
 const PAGE_AFTER = `select ${EVENT_COLUMNS} from ${EVENTS} where ${AFTER.sql} order by ${CREATED_AT} desc, ${ID} desc limit ?`;
 const COUNT = `select count(*) as \`total\` from ${EVENTS}`;
@@ -29,10 +29,6 @@ const COUNT = `select count(*) as \`total\` from ${EVENTS}`;
 /** The loaders' reads of events. */
 export function eventReads(db: Reads) {
   return {
-    findByIds(ids: readonly number[]): Promise<EventRow[]> {
-      return db.rows<EventRow>(BY_IDS, [ids]);
-    },
-
     /** Up to `limit` events newest first, strictly after `after`. */
     page(after: CreatedAtPosition | null, limit: number): Promise<EventRow[]> {
       return after ? db.rows<EventRow>(PAGE_AFTER, [...AFTER.params(after), limit]) : db.rows<EventRow>(FIRST_PAGE, [limit]);

@@ -1,6 +1,8 @@
 /** Per-request loaders for patients: by id, list pages and list counts, all through the fragment cache. */
+import { patients } from '../../../drizzle/schema.js';
 import { cacheTags } from '../../cache/tags.js';
-import { cachedLoader, oneByKey, type LoaderContext } from '../batching.js';
+import { cachedLoader, type LoaderContext } from '../batching.js';
+import { byIdLoader } from '../by-id.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { patientReads, type PatientListFilter, type PatientRow } from './repository.js';
 
@@ -10,13 +12,11 @@ export interface PatientPageKey {
   readonly limit: number;
 }
 
+const patientById = byIdLoader<PatientRow>(patients, { name: 'Patient' });
+
 export function createPatientLoaders(context: LoaderContext) {
   const repository = patientReads(context.reads);
-  const byId = cachedLoader<number, PatientRow | null>(
-    context,
-    { name: 'Patient', tagsOf: (id, row) => (row ? [cacheTags.patient(id)] : [cacheTags.patient(id), cacheTags.absent('Patient')]) },
-    async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-  );
+  const byId = patientById(context);
   return {
     byId,
     // Root lists have one key per field; loaders still dedupe aliases asking the same page.

@@ -1,7 +1,7 @@
 /**
- * SQL for patients. Reads (`patientReads`, the loaders' path): by id, the
- * keyset-paginated patient list and its count, each one statement whatever
- * the number of keys (callers chunk IN-lists through their DataLoader's
+ * SQL for patients. Reads (`patientReads`, the loaders' path): the
+ * keyset-paginated patient list and its count (by id: src/modules/by-id.ts),
+ * each one statement whatever the number of keys (callers chunk IN-lists through their DataLoader's
  * maxBatchSize), as SQL text rendered once (src/db/sql.ts). Writes
  * (`patientRepository`, drizzle, in the mutation's transaction): insert,
  * versioned update, delete with children, row lock.
@@ -45,7 +45,6 @@ const PATIENT_COLUMNS = columnsOf(patients);
 const ID = column(patients.id);
 const CREATED_AT = column(patients.createdAt);
 const AFTER = afterCreatedAt(CREATED_AT, ID);
-const BY_IDS = `select ${PATIENT_COLUMNS} from ${PATIENTS} where ${ID} in (?)`;
 
 /** `WHERE` conditions (joined by AND) and their parameters for a list filter. */
 function filterConditions(filter: PatientListFilter): { conditions: string[]; params: unknown[] } {
@@ -80,10 +79,6 @@ const where = (conditions: readonly string[]) => (conditions.length > 0 ? ` wher
 /** The loaders' reads of patients (one statement each). */
 export function patientReads(db: Reads) {
   return {
-    findByIds(ids: readonly number[]): Promise<PatientRow[]> {
-      return db.rows<PatientRow>(BY_IDS, [ids]);
-    },
-
     /** Up to `limit` patients newest first, strictly after `after`. */
     page(filter: PatientListFilter, after: CreatedAtPosition | null, limit: number): Promise<PatientRow[]> {
       const { conditions, params } = filterConditions(filter);

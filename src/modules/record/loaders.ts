@@ -3,8 +3,10 @@
  * patients asking the same page arguments share one statement) and counts,
  * all through the fragment cache.
  */
+import { medicalRecords } from '../../../drizzle/schema.js';
 import { cacheTags, rowTags } from '../../cache/tags.js';
-import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
+import { cachedLoader, countByKey, manyByKey, perGroup, type LoaderContext } from '../batching.js';
+import { byIdLoader } from '../by-id.js';
 import type { CreatedAtPosition } from '../keyset.js';
 import { recordReads, type PageRow, type RecordRow, type RecordStatusValue } from './repository.js';
 
@@ -33,6 +35,9 @@ export interface RecordPage {
   readonly total: number | null;
 }
 
+// A record row carries its patient's records tag: a status change or deletion moves it (src/cache/tags.ts).
+const recordById = byIdLoader<RecordRow>(medicalRecords, { name: 'Record', tagsOf: rowTags.record });
+
 export function createRecordLoaders(context: LoaderContext) {
   const repository = recordReads(context.reads);
   const countByPatient = cachedLoader<RecordCountKey, number>(
@@ -50,14 +55,7 @@ export function createRecordLoaders(context: LoaderContext) {
       ),
     { cacheKeyFn: (key) => `${key.patientId}|${key.status ?? ''}` },
   );
-  const byId = cachedLoader<number, RecordRow | null>(
-    context,
-    {
-      name: 'Record',
-      tagsOf: (id, row) => (row ? rowTags.record(row) : [cacheTags.record(id), cacheTags.absent('Record')]),
-    },
-    async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-  );
+  const byId = recordById(context);
   return {
     byId,
     pageByPatient: cachedLoader<RecordPageKey, RecordPage>(

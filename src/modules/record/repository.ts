@@ -1,6 +1,6 @@
 /**
  * SQL for medical records. Reads (`recordReads`, the loaders' path, SQL text
- * rendered once: src/db/sql.ts): by id, the first page of every patient's
+ * rendered once: src/db/sql.ts; by id: src/modules/by-id.ts): the first page of every patient's
  * records in one statement (ROW_NUMBER per patient, no LATERAL, so MySQL 8
  * and MariaDB both run it) and record counts per patient. Writes
  * (`recordRepository`, drizzle): insert, versioned update, locked delete.
@@ -41,7 +41,6 @@ const PATIENT_ID = column(medicalRecords.patientId);
 const STATUS = column(medicalRecords.status);
 const CREATED_AT = column(medicalRecords.createdAt);
 const AFTER = afterCreatedAt(CREATED_AT, ID);
-const BY_IDS = `select ${RECORD_COLUMNS} from ${RECORDS} where ${ID} in (?)`;
 
 /** The per-patient conditions (patients, optional status) and their parameters. */
 function perPatient(patientIds: readonly number[], status: RecordStatusValue | null): { conditions: string[]; params: unknown[] } {
@@ -53,10 +52,6 @@ function perPatient(patientIds: readonly number[], status: RecordStatusValue | n
 /** The loaders' reads of medical records. */
 export function recordReads(db: Reads) {
   return {
-    findByIds(ids: readonly number[]): Promise<RecordRow[]> {
-      return db.rows<RecordRow>(BY_IDS, [ids]);
-    },
-
     /**
      * For each patient, up to `limit` records newest first (strictly after
      * `after` when given), in one statement. Rows come grouped by patient; each

@@ -1,6 +1,8 @@
 /** Per-request loaders for schedules: by id and the slots of each event (optionally one date), through the fragment cache. */
+import { schedules } from '../../../drizzle/schema.js';
 import { cacheTags, rowTags } from '../../cache/tags.js';
-import { cachedLoader, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
+import { cachedLoader, manyByKey, perGroup, type LoaderContext } from '../batching.js';
+import { byIdLoader } from '../by-id.js';
 import { scheduleReads, type ScheduleRow } from './repository.js';
 
 export interface EventSchedulesKey {
@@ -8,16 +10,12 @@ export interface EventSchedulesKey {
   readonly date: string | null;
 }
 
+// Slots are immutable: a slot row carries its event's schedules tag, not one of its own (src/cache/tags.ts).
+const scheduleById = byIdLoader<ScheduleRow>(schedules, { name: 'Schedule', tagsOf: rowTags.schedule });
+
 export function createScheduleLoaders(context: LoaderContext) {
   const repository = scheduleReads(context.reads);
-  const byId = cachedLoader<number, ScheduleRow | null>(
-    context,
-    {
-      name: 'Schedule',
-      tagsOf: (id, row) => (row ? rowTags.schedule(row) : [cacheTags.schedule(id), cacheTags.absent('Schedule')]),
-    },
-    async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-  );
+  const byId = scheduleById(context);
   return {
     byId,
     byEvent: cachedLoader<EventSchedulesKey, ScheduleRow[]>(

@@ -1,6 +1,6 @@
 /**
  * SQL for schedules (time slots). Reads (`scheduleReads`, the loaders' path,
- * SQL text rendered once: src/db/sql.ts): by id and every slot of many events
+ * SQL text rendered once: src/db/sql.ts; by id: src/modules/by-id.ts): every slot of many events
  * in one statement. A mutation's check (`scheduleRepository`): which ids exist,
  * with their event.
  */
@@ -16,17 +16,12 @@ const SCHEDULES = tableOf(schedules);
 const SCHEDULE_COLUMNS = columnsOf(schedules);
 const EVENT_ID = column(schedules.eventId);
 const ORDER = `order by ${EVENT_ID}, ${column(schedules.date)}, ${column(schedules.time)}`;
-const BY_IDS = `select ${SCHEDULE_COLUMNS} from ${SCHEDULES} where ${column(schedules.id)} in (?)`;
 const BY_EVENTS = `select ${SCHEDULE_COLUMNS} from ${SCHEDULES} where ${EVENT_ID} in (?) ${ORDER}`;
 const BY_EVENTS_ON = `select ${SCHEDULE_COLUMNS} from ${SCHEDULES} where ${EVENT_ID} in (?) and ${column(schedules.date)} = ? ${ORDER}`;
 
 /** The loaders' reads of schedules. */
 export function scheduleReads(db: Reads) {
   return {
-    findByIds(ids: readonly number[]): Promise<ScheduleRow[]> {
-      return db.rows<ScheduleRow>(BY_IDS, [ids]);
-    },
-
     /** The slots of each event, optionally of one date, ordered by event, date, time. */
     byEvents(eventIds: readonly number[], date: string | null): Promise<ScheduleRow[]> {
       return date ? db.rows<ScheduleRow>(BY_EVENTS_ON, [eventIds, date]) : db.rows<ScheduleRow>(BY_EVENTS, [eventIds]);

@@ -3,8 +3,10 @@
  * per schedule, and per-event participant pages and counts, all through the
  * fragment cache.
  */
+import { selections } from '../../../drizzle/schema.js';
 import { cacheTags, rowTags } from '../../cache/tags.js';
-import { cachedLoader, countByKey, manyByKey, oneByKey, perGroup, type LoaderContext } from '../batching.js';
+import { cachedLoader, countByKey, manyByKey, perGroup, type LoaderContext } from '../batching.js';
+import { byIdLoader } from '../by-id.js';
 import { selectionReads, type SelectionRow } from './repository.js';
 
 export interface PatientSelectionsKey {
@@ -23,16 +25,12 @@ export interface ParticipantPageKey {
 const participantArguments = (key: ParticipantPageKey) =>
   JSON.stringify([key.afterPatientId, key.onlyPatientId, key.limit]);
 
+// Selections are immutable: a selection row carries its lists' tags, not one of its own (src/cache/tags.ts).
+const selectionById = byIdLoader<SelectionRow>(selections, { name: 'Selection', tagsOf: rowTags.selection });
+
 export function createSelectionLoaders(context: LoaderContext) {
   const repository = selectionReads(context.reads);
-  const byId = cachedLoader<number, SelectionRow | null>(
-    context,
-    {
-      name: 'Selection',
-      tagsOf: (id, row) => (row ? rowTags.selection(row) : [cacheTags.selection(id), cacheTags.absent('Selection')]),
-    },
-    async (ids) => oneByKey(ids, await repository.findByIds(ids), (row) => row.id),
-  );
+  const byId = selectionById(context);
   const primeRows = (_key: unknown, rows: SelectionRow[]) => rows.forEach((row) => byId.prime(row.id, row));
   const countBySchedule = cachedLoader<number, number>(
     context,

@@ -1,7 +1,7 @@
 /**
  * SQL for selections (a patient's pick of a slot). Reads (`selectionReads`,
- * the loaders' path, SQL text rendered once: src/db/sql.ts): by id, per
- * schedule, per patient, counts, and the per-event participant pages
+ * the loaders' path, SQL text rendered once: src/db/sql.ts; by id:
+ * src/modules/by-id.ts): per schedule, per patient, counts, and the per-event participant pages
  * (distinct patients, ROW_NUMBER per event over the grouped rows, one
  * statement for all events). Writes (`selectionRepository`, drizzle): a
  * patient's picks in one event replaced.
@@ -20,7 +20,6 @@ const ID = column(selections.id);
 const PATIENT_ID = column(selections.patientId);
 const SCHEDULE_ID = column(selections.scheduleId);
 const EVENT_ID = column(selections.eventId);
-const BY_IDS = `select ${SELECTION_COLUMNS} from ${SELECTIONS} where ${ID} in (?)`;
 const BY_SCHEDULES = `select ${SELECTION_COLUMNS} from ${SELECTIONS} where ${SCHEDULE_ID} in (?) order by ${SCHEDULE_ID}, ${ID}`;
 const BY_PATIENTS =
   `select ${SELECTION_COLUMNS} from ${SELECTIONS} inner join ${tableOf(schedules)} on ${column(schedules.id)} = ${SCHEDULE_ID} ` +
@@ -33,10 +32,6 @@ const PARTICIPANT_COUNTS = `select ${EVENT_ID} as \`eventId\`, count(distinct ${
 /** The loaders' reads of selections. */
 export function selectionReads(db: Reads) {
   return {
-    findByIds(ids: readonly number[]): Promise<SelectionRow[]> {
-      return db.rows<SelectionRow>(BY_IDS, [ids]);
-    },
-
     /** The selections of each schedule, ordered by schedule, then selection id. */
     bySchedules(scheduleIds: readonly number[]): Promise<SelectionRow[]> {
       return db.rows<SelectionRow>(BY_SCHEDULES, [scheduleIds]);
