@@ -1,7 +1,9 @@
 /**
  * Every setting of the gateway: its environment variable, default and meaning,
- * in one place. Nothing else reads process.env for behaviour (the README's
- * configuration table is this file, rendered by hand).
+ * in one place. Nothing else reads process.env for behaviour. Each property's
+ * doc comment reads `VARIABLE (default): meaning`: docs/configuration.md is
+ * rendered from those comments (`npm run docs:config`, src/cli/config-docs.ts),
+ * and a test fails when the page, the comments or loadConfig's defaults drift.
  *
  * Example:
  *   const config = loadConfig({ ...process.env, PORT: '0' });
@@ -12,7 +14,7 @@ import { operationsLocation } from './persisted/manifest.js';
 export const DEVELOPMENT_JWT_SECRET = 'development-secret-not-for-production-use-0123456789';
 
 export interface Config {
-  /** NODE_ENV: 'production' turns on masked errors, no introspection, no landing page. */
+  /** NODE_ENV (development): `production` turns on trusted documents only, no introspection, no landing page, no GraphiQL, masked errors; `test` is development without `extensions.cost` in responses. */
   readonly nodeEnv: 'development' | 'production' | 'test';
   /** PORT (4000): HTTP port; 0 picks a free one. */
   readonly port: number;
@@ -166,6 +168,14 @@ export interface Config {
   /** PERSISTED_DOCUMENTS_PATH (operations/persisted-documents.json): the trusted-documents manifest `npm run codegen` writes. */
   readonly persistedDocumentsPath: string;
 }
+
+/**
+ * Settings read outside loadConfig, by build-time tools only (the server never reads them), in the same
+ * `VARIABLE (default): meaning` form so docs/configuration.md lists them too.
+ */
+export const BUILD_TIME_SETTINGS: readonly string[] = [
+  'OPERATIONS_DIR (operations): the folder of `.graphql` operations `npm run codegen` reads; another folder\'s SDK goes to `<dir>/__generated__/` (src/persisted/manifest.ts).',
+];
 
 type Env = Record<string, string | undefined>;
 
