@@ -25,6 +25,7 @@ import { decode } from '../src/cache/serialize.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, TEST_REDIS_URL, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { insertPatients, insertRecords } from './support/fixtures.js';
+import { within } from './support/wait.js';
 import { mulberry32 } from '../src/seed/seed.js';
 
 // ---------------------------------------------------------------------------
@@ -89,8 +90,6 @@ async function pausedRead(
   }
   return reader;
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------
 // Metrics and Redis inspection
@@ -381,9 +380,9 @@ describe('a reader paused between its MySQL read and its write-back while a muta
         await rename(gwA, patientId, version, 'Race flight renamed');
         // Same fragment, still being loaded by A (fenced before the write): this reader must
         // run its own load, so it needs nothing from A and can finish while A is paused. It is
-        // given a few seconds; were it waiting on A, it would get A's pre-write row once released.
+        // given a few seconds; were it waiting on A, it would never finish while A is paused.
         concurrent.reader = gwA.run(PATIENT_NAME, { id });
-        await Promise.race([concurrent.reader, delay(5_000)]);
+        await within(concurrent.reader, { what: 'the reader that started after the write to finish while A is paused', timeoutMs: 5_000 });
       },
     );
     expect(paused.errors).toBeUndefined();

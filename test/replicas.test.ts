@@ -19,23 +19,23 @@
  * - cache on but Redis dead: reads the cache cannot keep go to the replica,
  *   and a write's window is still honoured by the instance that saw it.
  *
- * The only waits are for a window to lapse (sleep longer than it); no
+ * The only waits are for a window to lapse, and they wait for exactly that:
+ * its Redis key gone and the writing instance's own record past its TTL. No
  * assertion is about time.
  */
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateRedis } from './support/redis-server.js';
 import { connectDatabase, migrateDatabase, type Database } from '../src/db/client.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, endpointOf, TEST_DATABASE_SERVER, via, type Caller, type TestGateway } from '../src/testing/index.js';
+import { createTestGateway, endpointOf, TEST_DATABASE_SERVER, TEST_REDIS_URL, via, type Caller, type TestGateway } from '../src/testing/index.js';
 import { insertClinicians, insertPatients, insertRecords, nextInstant } from './support/fixtures.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { waitFor } from './support/wait.js';
 
 /** The read-your-writes window of the gateways here; long enough that reads right after a write fall inside it on a loaded machine. */
 const WINDOW_MS = 1500;
-/** Sleeping this long after a write puts the reads after it past the window (Redis' PX and the in-process TTL alike). */
-const PAST_WINDOW_MS = WINDOW_MS + 300;
 
 const REPLICA = ' (replica)';
 const PATIENTS = 8;
@@ -55,6 +55,25 @@ const READ_SQL = 2;
 
 /** Distinct principals (distinct `sub`s): each test writes as its own, so no window leaks between tests. */
 const clinician = (n: number): Caller => ({ clinicianId: n });
+
+/** The shared Redis, to watch the windows' keys. */
+let redis: Redis;
+
+/** The Redis key of clinician `n`'s read-your-writes window (src/db/replicas.ts: `<prefix>ryw:<principal>`). */
+const windowKey = (n: number) => `${primary.name}:ryw:clinician:${toGlobalId('Clinician', n)}`;
+
+/**
+ * Waits until clinician `n`'s window, opened by a write that returned at `writtenAt` (performance.now()), has
+ * lapsed wherever it is kept: its Redis key has expired (PX, what every instance reads), and the writing
+ * instance's in-process record, set before the mutation returned with the same TTL, is older than the window on
+ * the monotonic clock lru-cache measures it with (the gateway runs in this process).
+ */
+async function untilWindowLapsed(n: number, writtenAt: number): Promise<void> {
+  await waitFor(async () => performance.now() - writtenAt > WINDOW_MS && (await redis.exists(windowKey(n))) === 0, {
+    what: `clinician ${n}'s read-your-writes window to lapse`,
+    timeoutMs: WINDOW_MS + 10_000,
+  });
+}
 
 let primary: TestGateway;
 let replica: Database;
@@ -101,6 +120,8 @@ async function fill(database: Database, suffix: string, times: { patients: numbe
 }
 
 beforeAll(async () => {
+  redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  await redis.connect();
   replicaUrl = `${TEST_DATABASE_SERVER}/gw_test_replica_${Math.random().toString(16).slice(2, 10)}`;
   replica = await connectDatabase(replicaUrl, { poolSize: 2 });
   await migrateDatabase(replica);
@@ -122,6 +143,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  redis?.disconnect();
   for (const gateway of extra) await gateway.close();
   await primary?.close();
   if (replica) {
@@ -176,6 +198,7 @@ describe('the read-your-writes window', () => {
     const a = clinician(12);
     const b = clinician(13);
     const written = await rename(primary, 2, 'Renamed 3', a);
+    const writtenAt = performance.now();
     expect(written.errors).toBeUndefined();
     expect(written.data).toEqual({ updatePatient: { version: 2, ...expected(2, 'primary', 'Renamed 3').patient } });
     expect(written.sqlCount).toBe(6); // the clinician check, then as above
@@ -194,7 +217,7 @@ describe('the read-your-writes window', () => {
     expect(someoneElse.data).toEqual(expected(2, 'replica'));
     expect(someoneElse.sqlCount).toBe(READ_SQL);
 
-    await sleep(PAST_WINDOW_MS);
+    await untilWindowLapsed(12, writtenAt);
     const lapsed = await read(primary, 2, a);
     expect(lapsed.errors).toBeUndefined();
     expect(lapsed.data).toEqual(expected(2, 'replica'));
@@ -210,8 +233,11 @@ describe('the read-your-writes window', () => {
     const b = clinician(15);
 
     const written = await rename(primary, 4, 'Renamed 5', a);
+    const writtenAt = performance.now();
     expect(written.errors).toBeUndefined();
     expect(written.sqlCount).toBe(6); // the clinician check, then as above
+    // What the second instance goes by.
+    expect(await redis.pttl(windowKey(14))).toBeGreaterThan(0);
 
     // The second instance never saw A's write: only the Redis key tells it.
     const elsewhere = await read(second, 4, a);
@@ -223,7 +249,7 @@ describe('the read-your-writes window', () => {
     expect(someoneElse.data).toEqual(expected(4, 'replica'));
     expect(someoneElse.sqlCount).toBe(READ_SQL);
 
-    await sleep(PAST_WINDOW_MS);
+    await untilWindowLapsed(14, writtenAt);
     const lapsed = await read(second, 4, a);
     expect(lapsed.data).toEqual(expected(4, 'replica'));
     expect(lapsed.sqlCount).toBe(READ_SQL);

@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import { DEVELOPMENT_JWT_SECRET } from '../src/config.js';
 import { TEST_DATABASE_SERVER } from '../src/testing/index.js';
+import { waitFor } from './support/wait.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = TEST_DATABASE_SERVER;
@@ -85,12 +86,13 @@ async function startGateway(env: Record<string, string>, readyLines = 1): Promis
   leftovers.push(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
-  for (let waited = 0; logs.filter((line) => line.msg === 'gateway ready').length < readyLines; waited += 100) {
-    if (child.exitCode !== null || waited > 60_000) {
-      throw new Error(`the gateway did not start (exit ${child.exitCode}): ${stderr}\n${JSON.stringify(logs)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`the gateway exited (${child.exitCode}) before it was ready: ${stderr}\n${JSON.stringify(logs)}`);
+      return logs.filter((line) => line.msg === 'gateway ready').length >= readyLines;
+    },
+    { what: `${readyLines} "gateway ready" log line(s)`, timeoutMs: 60_000 },
+  );
   return { child, origin: `http://127.0.0.1:${port}`, databaseName, logs, exited };
 }
 
@@ -105,6 +107,13 @@ function accepts(origin: string): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** Statements the gateway's pool holds: running (each on a connection) plus waiting for a connection, from /metrics. */
+async function poolStatements(origin: string): Promise<number> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return gauge('gateway_db_pool_connections_in_use') + gauge('gateway_db_pool_waiting');
 }
 
 const PAGE = '{ patients(first: 10) { totalCount nodes { name records(first: 3) { nodes { diagnosis } } } } }';
@@ -129,46 +138,50 @@ describe('SIGTERM under 20-connection load', () => {
     // 20 connections loop until the gateway stops taking them.
     let sigtermSent = false;
     const answers: { status: number; body: unknown; afterSigterm: boolean }[] = [];
+    const answersPerLoop = Array.from({ length: 20 }, () => 0);
     const refusedBeforeSigterm: unknown[] = [];
-    const loops = Array.from({ length: 20 }, async () => {
+    const loops = answersPerLoop.map(async (_, loop) => {
       for (;;) {
         try {
           const response = await ask();
           answers.push({ status: response.status, body: await response.json(), afterSigterm: sigtermSent });
+          answersPerLoop[loop]! += 1;
         } catch (error) {
           if (!sigtermSent) refusedBeforeSigterm.push(error);
           return;
         }
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor(() => answersPerLoop.every((count) => count > 0), { what: 'every one of the 20 loops to have had an answer' });
 
-    // Hold every request in flight: the page's first read waits for the lock.
+    // Hold every request in flight: the page's first read waits for the lock. A request has one statement
+    // pending at a time on patients (the page, then its totalCount), so 20 blocked requests are 20 statements
+    // in the pool (DB_POOL_SIZE on connections waiting for the lock, the others waiting for a connection).
     const locker = await mysql.createConnection({ uri: `${SERVER}/${gateway.databaseName}` });
     leftovers.push(() => locker.end().catch(() => undefined));
     await locker.query('LOCK TABLES patients WRITE');
+    await waitFor(async () => (await poolStatements(gateway.origin)) === 20, { what: "the 20 loops' requests to wait for the lock" });
+    const inFlightAtSigterm = answers.length;
     const abandoned = new AbortController();
     const abandonedRequest = ask(abandoned.signal).catch(() => 'aborted');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(async () => (await poolStatements(gateway.origin)) === 21, { what: "the abandoned request's statement to wait for the lock" });
     abandoned.abort(); // its client is gone; its execution still waits for the lock
-    const inFlightAtSigterm = answers.length;
 
     sigtermSent = true;
     gateway.child.kill('SIGTERM');
     // The signal is delivered asynchronously: from the moment the process has it, readiness is 503.
-    for (let waited = 0; !gateway.logs.some((line) => line.msg.startsWith('shutting down')); waited += 10) {
-      if (waited > 5000) throw new Error('the gateway never logged that it is shutting down');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitFor(() => gateway.logs.some((line) => line.msg.startsWith('shutting down')), {
+      what: 'the gateway to log that it is shutting down',
+      timeoutMs: 5000,
+      intervalMs: 5,
+    });
     const readiness = await fetch(`${gateway.origin}/readyz`);
     expect(readiness.status).toBe(503);
     expect(await readiness.json()).toEqual({ status: 'shutting down' });
     expect((await fetch(`${gateway.origin}/healthz`)).status).toBe(200);
 
     // After the drain (300 ms) the listener is closed while the 20 requests still wait.
-    for (let waited = 0; (await accepts(gateway.origin)) && waited < 5000; waited += 100) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(async () => !(await accepts(gateway.origin)), { what: 'the listener to close after the drain', timeoutMs: 5000 });
     expect(await accepts(gateway.origin)).toBe(false);
     expect(answers.length).toBe(inFlightAtSigterm);
 
@@ -218,10 +231,10 @@ describe('WEB_CONCURRENCY=2', () => {
 
     const [victim] = [...pids];
     process.kill(victim!, 'SIGKILL');
-    for (let waited = 0; gateway.logs.filter((line) => line.msg === 'gateway ready').length < 3; waited += 100) {
-      if (waited > 60_000) throw new Error('no replacement worker');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(() => gateway.logs.filter((line) => line.msg === 'gateway ready').length >= 3, {
+      what: 'a replacement worker to be ready',
+      timeoutMs: 60_000,
+    });
     expect(gateway.logs.map((line) => line.msg)).toContain('worker died; starting another');
     expect((await fetch(`${gateway.origin}/healthz`)).status).toBe(200);
 
