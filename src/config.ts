@@ -79,6 +79,11 @@ export interface Config {
   readonly cursorSecret: string;
   /** LOG_LEVEL (info): pino level. */
   readonly logLevel: string;
+  /**
+   * LOG_FORMAT (auto): `json` (one JSON object per line), `pretty` (one short readable line per entry, and one
+   * per request), or `auto`: pretty in development when stdout is a terminal, JSON everywhere else.
+   */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   /** DB_POOL_SIZE (10): MySQL connections per process (per worker with WEB_CONCURRENCY). */
   readonly dbPoolSize: number;
   /** DB_POOL_QUEUE_LIMIT (100): statements that may wait for a free connection; past it a read fails at once with SERVICE_UNAVAILABLE. */
@@ -247,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     slowRequestMs: integer(env, 'SLOW_REQUEST_MS', 1000),
     cursorSecret: env.CURSOR_SECRET ?? `cursor:${jwtSecret}`,
     logLevel: env.LOG_LEVEL ?? 'info',
+    logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1),
     dbPoolQueueLimit: integer(env, 'DB_POOL_QUEUE_LIMIT', 100),
     dbAcquireTimeoutMs: integer(env, 'DB_ACQUIRE_TIMEOUT_MS', 2000, 1),

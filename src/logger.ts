@@ -1,6 +1,11 @@
 /**
- * The process logger (pino, JSON lines), and what it may write. Every
- * request's lines carry its request id (see src/server.ts).
+ * The process logger (pino), and what it may write. Every request's lines
+ * carry its request id (see src/server.ts).
+ *
+ * JSON lines everywhere, except in development on a terminal (LOG_FORMAT=auto),
+ * where pino-pretty prints one short, readable line per entry and the HTTP
+ * front adds one line per request (`POST /graphql 200 12 ms 4 SQL`). pino-pretty
+ * is a development dependency: a production install without it logs JSON.
  *
  * Logs never hold patient data:
  * - Errors (`err`) go through `safeError`: a database error is logged as its
@@ -18,7 +23,9 @@
  *   logger.error({ err: drizzleQueryError }, 'insert failed');
  *   // {"err":{"type":"DrizzleQueryError","code":"ER_NO_REFERENCED_ROW_2","errno":1452,"statement":"insert into `events` (…) values (?, ?, …)"},…}
  */
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { Config } from './config.js';
 
 export type { Logger };
 
@@ -81,7 +88,45 @@ export function safeRequest(req: { id?: unknown; method?: unknown; url?: unknown
   return { id: req.id, method: req.method, path: queryAt < 0 ? url : url.slice(0, queryAt) };
 }
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * Whether logs are for a person at a terminal: LOG_FORMAT=pretty, or `auto` in development with stdout a TTY.
+ *
+ *   prettyLogs({ logFormat: 'auto', nodeEnv: 'development' }, process.stdout) // true in a terminal, false when piped
+ */
+export function prettyLogs(config: Pick<Config, 'logFormat' | 'nodeEnv'>, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  if (config.logFormat !== 'auto') return config.logFormat === 'pretty';
+  return config.nodeEnv === 'development' && stdout.isTTY === true;
+}
+
+type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
+
+/** pino-pretty when it is installed (a development dependency), else null and the caller keeps JSON. */
+function loadPretty(): PrettyFactory | null {
+  try {
+    const loaded = createRequire(import.meta.url)('pino-pretty') as PrettyFactory | { default: PrettyFactory };
+    return typeof loaded === 'function' ? loaded : loaded.default;
+  } catch {
+    return null;
+  }
+}
+
+export interface LoggerOptions {
+  /** One readable line per entry (pino-pretty) instead of JSON; see prettyLogs. */
+  readonly pretty?: boolean;
+}
+
+export function createLogger(level: string, destination?: DestinationStream, options: LoggerOptions = {}): Logger {
+  const pretty = options.pretty ? loadPretty() : null;
+  const stream = pretty
+    ? pretty({
+        destination: destination ?? 1,
+        colorize: destination === undefined && process.stdout.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        singleLine: true,
+        // The request id and the constant fields are for machines; the JSON format keeps them.
+        ignore: 'pid,hostname,service,requestId',
+      })
+    : destination;
   return pino(
     {
       level,
@@ -90,6 +135,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       // Tokens and cookies never reach the logs.
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
     },
-    ...(destination ? [destination] : []),
+    ...(stream ? [stream] : []),
   );
 }

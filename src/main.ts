@@ -15,14 +15,14 @@ import { signDevelopmentToken } from './auth/token.js';
 import { loadConfig } from './config.js';
 import { connectDatabase, migrateDatabase, poolOptionsOf } from './db/client.js';
 import { connectReplicas } from './db/replicas.js';
-import { createLogger } from './logger.js';
+import { createLogger, prettyLogs } from './logger.js';
 import { connectRedis } from './redis/client.js';
 import { DEMO_SEED, isDatabaseEmpty, seedDatabase } from './seed/seed.js';
 import { createGateway } from './server.js';
 import { startTracing } from './telemetry/tracing.js';
 
 const config = loadConfig();
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, undefined, { pretty: prettyLogs(config) });
 
 /** A reason not to start that the person starting the gateway can act on: printed as a sentence, not logged as JSON. */
 class StartupRefusal extends Error {}

@@ -17,7 +17,6 @@ import type { AddressInfo } from 'node:net';
 import type { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { signDevelopmentToken } from './auth/token.js';
@@ -32,13 +31,14 @@ import { createHttpFront } from './http/front.js';
 import { graphqlHandler, InFlight } from './http/graphql-handler.js';
 import type { GraphqlRequestRules } from './http/graphql-request.js';
 import { createLifecycle } from './lifecycle.js';
-import type { Logger } from './logger.js';
+import { prettyLogs, type Logger } from './logger.js';
 import { resolvers } from './modules/resolvers.js';
 import { createApqStore } from './persisted/apq-store.js';
 import { exampleOperations, loadManifest } from './persisted/manifest.js';
 import { createPipeline } from './pipeline.js';
 import { createErrorFormatter, useErrorMasking } from './plugins/errors.js';
 import { createGraphiqlHandler } from './plugins/graphiql.js';
+import { useDevelopmentLandingPage } from './plugins/landing-page.js';
 import { createMySqlIdempotencyStore, createRedisIdempotencyStore, useIdempotency } from './plugins/idempotency.js';
 import { useIntrospectionAuth } from './plugins/introspection-auth.js';
 import { useOperationLimits } from './plugins/limits.js';
@@ -104,7 +104,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
   const app = express();
   app.disable('x-powered-by');
   let shuttingDown = false;
-  const front = createHttpFront({ config, logger, app, isShuttingDown: () => shuttingDown });
+  const front = createHttpFront({ config, logger, app, isShuttingDown: () => shuttingDown, logEveryRequest: prettyLogs(config) });
   const httpServer = front.server;
 
   const rules: GraphqlRequestRules = {
@@ -130,7 +130,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
       // once per operation; Apollo's own plugin would run a hook on every resolved field.
       'cache-control off': ApolloServerPluginCacheControlDisabled(),
       drain: ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
-      'landing page': production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      'landing page': production ? ApolloServerPluginLandingPageDisabled() : useDevelopmentLandingPage({ graphiqlPath: '/graphiql' }),
       // Client mistakes graphql-js would only meet while executing: BAD_REQUEST before anything runs.
       'operation checks': useOperationChecks(),
       'introspection auth': useIntrospectionAuth(),
@@ -249,6 +249,11 @@ export async function createGateway({ config, database, logger, redis, cacheHook
   });
 
   if (!production) {
+    // Development only: the site root leads a browser to the explorer (Sandbox on GET /graphql, which links
+    // the offline GraphiQL when Sandbox cannot load). Production has no page at `/` (404).
+    app.get('/', (_req, res) => {
+      res.redirect(302, '/graphql');
+    });
     // Development only: an offline GraphiQL with the development token and the operations/ examples.
     const token = await signDevelopmentToken(config.jwtSecret, config.devTokenTtlSeconds);
     app.use(

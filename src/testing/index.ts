@@ -32,7 +32,7 @@ import { loadConfig, type Config } from '../config.js';
 import { connectDatabase, migrateDatabase, poolOptionsOf, type Database } from '../db/client.js';
 import { connectReplicas } from '../db/replicas.js';
 import { newSqlTrace, type SqlStatement } from '../db/sql-counter.js';
-import { createLogger } from '../logger.js';
+import { createLogger, prettyLogs } from '../logger.js';
 import { connectRedis } from '../redis/client.js';
 import { toGlobalId } from '../relay/global-id.js';
 import { stringifyResult } from '../plugins/response-cache.js';
@@ -176,7 +176,8 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
     DATABASE_URL: databaseUrl,
     PORT: '0',
   });
-  const logger = createLogger(config.logLevel, options.logDestination);
+  // LOG_FORMAT=pretty is honoured (a test of the readable format); `auto` stays JSON, test output is no terminal.
+  const logger = createLogger(config.logLevel, options.logDestination, { pretty: prettyLogs(config, { isTTY: false }) });
   const database = await connectDatabase(databaseUrl, poolOptionsOf(config));
   if (!owner) await migrateDatabase(database);
   const redis = await connectRedis(config, logger);
