@@ -13,6 +13,7 @@ import type { Viewer } from '../../src/auth/token.js';
 import { CacheSession } from '../../src/cache/cache.js';
 import type { GatewayContext } from '../../src/context.js';
 import { newSqlTrace } from '../../src/db/sql-counter.js';
+import { gatewayError, type ErrorCode } from '../../src/errors.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 
 export const TYPE_DEFS = /* GraphQL */ `
@@ -24,8 +25,13 @@ export const TYPE_DEFS = /* GraphQL */ `
   }
   directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
 
-  type Item @cacheControl(maxAge: 60) {
+  interface Node {
     id: ID!
+  }
+
+  type Item implements Node @cacheControl(maxAge: 60) {
+    id: ID!
+    parent: Item
     name: String @cacheControl(inheritMaxAge: true)
     tags: [String!]!
   }
@@ -37,6 +43,7 @@ export const TYPE_DEFS = /* GraphQL */ `
     mine: String @cacheControl(maxAge: 20, scope: PRIVATE)
     boom: String @cacheControl(maxAge: 30)
     uncached: String
+    echo(text: String!): String
   }
 
   type Mutation {
@@ -80,6 +87,7 @@ export function tinySchema(calls: Calls = { hello: 0, items: 0, bump: 0, mine: 0
         },
         boom: () => (hooks.boom ? hooks.boom() : Promise.reject(new Error('SELECT secret FROM patients failed: ada@example.org'))),
         uncached: () => 'not cached',
+        echo: (_parent: unknown, { text }: { text: string }) => text,
       },
       Mutation: {
         bump: (_parent: unknown, { by }: { by: number }) => {
@@ -89,7 +97,7 @@ export function tinySchema(calls: Calls = { hello: 0, items: 0, bump: 0, mine: 0
         },
         failing: (_parent: unknown, { code }: { code: string }) => {
           calls.bump += 1;
-          throw Object.assign(new Error(`failure ${code}`), { extensions: { code } });
+          throw gatewayError(code as ErrorCode, `failure ${code}`);
         },
       },
       Subscription: {
