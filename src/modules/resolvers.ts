@@ -2,17 +2,13 @@
 import type { Resolvers } from '../__generated__/resolvers-types.js';
 import type { GatewayContext } from '../context.js';
 import { clinicianResolvers } from './clinician/resolvers.js';
-import { eventMutations } from './event/mutations.js';
 import { eventResolvers } from './event/resolvers.js';
 import { nodeResolvers } from './node/resolvers.js';
-import { patientMutations } from './patient/mutations.js';
 import { patientResolvers } from './patient/resolvers.js';
-import { recordMutations } from './record/mutations.js';
 import { recordResolvers } from './record/resolvers.js';
 import { scalarResolvers } from './scalars.js';
 import { scheduleResolvers } from './schedule/resolvers.js';
 import { searchResolvers } from './search/resolvers.js';
-import { selectionMutations } from './selection/mutations.js';
 import { selectionResolvers } from './selection/resolvers.js';
 
 const modules: Resolvers<GatewayContext>[] = [
@@ -24,10 +20,6 @@ const modules: Resolvers<GatewayContext>[] = [
   scheduleResolvers,
   selectionResolvers,
   searchResolvers,
-  patientMutations,
-  recordMutations,
-  eventMutations,
-  selectionMutations,
 ];
 
 /** Merges module resolver maps type by type; two modules resolving the same field is a bug. */

@@ -1,5 +1,6 @@
 /**
- * Input checks shared by the mutations: trimming, lengths, dates, versions.
+ * Input checks shared by the domain services (e.g. src/modules/patient/service.ts): trimming,
+ * lengths, dates, versions.
  * Every failure is BAD_USER_INPUT naming the field and saying what was
  * expected and what arrived; validation runs before any SQL, so a mutation
  * that fails it writes nothing.

@@ -1,6 +1,7 @@
 /**
- * Resolvers of Event, its connection types and the event entry points of Query. The event list and
- * `Event.schedules` load what their children select for all of them at once (src/execution/prefetch.ts).
+ * Resolvers of Event, its connection types, the event entry points of Query, and the event mutations,
+ * which hand their arguments to the service (./service.ts). The event list and `Event.schedules` load
+ * what their children select for all of them at once (src/execution/prefetch.ts).
  */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { requireViewer } from '../../auth/policy.js';
@@ -11,6 +12,7 @@ import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { createdAtPositionOf, toCreatedAtPosition } from '../keyset.js';
 import type { PatientRow } from '../patient/repository.js';
 import type { EventRow } from './repository.js';
+import { eventService } from './service.js';
 import { prefetchChildren, prefetchConnectionNodes, registerPrefetcher } from '../../execution/prefetch.js';
 
 const EVENTS_CONNECTION = 'events';
@@ -101,4 +103,8 @@ export const eventResolvers: Resolvers<GatewayContext> = {
   },
   EventConnection: connectionResolvers,
   EventEdge: {},
+  Mutation: {
+    createEvent: (_root, { input }, context) => eventService(context).create(input),
+    deleteEvent: (_root, { id }, context) => eventService(context).delete(id),
+  },
 };

@@ -1,5 +1,6 @@
 /**
- * Resolvers of Patient, its connection types and the patient entry points of Query. The patient list and
+ * Resolvers of Patient, its connection types, the patient entry points of Query, and the patient
+ * mutations, which hand their arguments to the service (./service.ts). The patient list and
  * `Patient.records` load what their children select for all of them at once, and register the prefetchers
  * of `Patient.records` and `Patient.recordCount` (src/execution/prefetch.ts).
  */
@@ -16,6 +17,7 @@ import { known } from '../batching.js';
 import type { RecordPageKey } from '../record/loaders.js';
 import type { RecordRow, RecordStatusValue } from '../record/repository.js';
 import type { PatientListFilter, PatientRow } from './repository.js';
+import { patientService } from './service.js';
 
 function listFilter(filter: PatientFilter | null | undefined): PatientListFilter {
   return {
@@ -119,4 +121,9 @@ export const patientResolvers: Resolvers<GatewayContext> = {
   },
   PatientConnection: connectionResolvers,
   PatientEdge: {},
+  Mutation: {
+    createPatient: (_root, { input }, context) => patientService(context).create(input),
+    updatePatient: (_root, { input }, context) => patientService(context).update(input),
+    deletePatient: (_root, { id }, context) => patientService(context).delete(id),
+  },
 };

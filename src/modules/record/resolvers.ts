@@ -1,4 +1,7 @@
-/** Resolvers of MedicalRecord, its connection types and Query.record; the prefetcher of `MedicalRecord.author`. */
+/**
+ * Resolvers of MedicalRecord, its connection types and Query.record; the prefetcher of
+ * `MedicalRecord.author`; and the record mutations, which hand their arguments to the service (./service.ts).
+ */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import { readable, requireViewer } from '../../auth/policy.js';
 import type { GatewayContext } from '../../context.js';
@@ -9,6 +12,7 @@ import { registerPrefetcher } from '../../execution/prefetch.js';
 import { known, whenLoaded } from '../batching.js';
 import type { ClinicianRow } from '../clinician/repository.js';
 import type { PageRow, RecordRow } from './repository.js';
+import { recordService } from './service.js';
 
 /**
  * The author a records page joined to its row (`recordReads.pagesByPatient`),
@@ -50,4 +54,9 @@ export const recordResolvers: Resolvers<GatewayContext> = {
   },
   MedicalRecordConnection: connectionResolvers,
   MedicalRecordEdge: {},
+  Mutation: {
+    createRecord: (_root, { input }, context) => recordService(context).create(input),
+    updateRecord: (_root, { input }, context) => recordService(context).update(input),
+    deleteRecords: (_root, { ids }, context) => recordService(context).deleteMany(ids),
+  },
 };

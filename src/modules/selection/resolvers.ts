@@ -1,8 +1,8 @@
 /**
- * Resolvers of Selection (a patient's pick of a slot), and the prefetcher of
- * `Selection.patient` (src/execution/prefetch.ts): a list of selections loads
- * all their patients in one batch, and each `patient` is then returned as it
- * is, without a promise.
+ * Resolvers of Selection (a patient's pick of a slot) and of setSelections, which hands its arguments to
+ * the service (./service.ts); the prefetcher of `Selection.patient` (src/execution/prefetch.ts): a list
+ * of selections loads all their patients in one batch, and each `patient` is then returned as it is,
+ * without a promise.
  */
 import type { Resolvers } from '../../__generated__/resolvers-types.js';
 import type { GatewayContext } from '../../context.js';
@@ -11,6 +11,7 @@ import { registerPrefetcher } from '../../execution/prefetch.js';
 import { toGlobalId } from '../../relay/global-id.js';
 import { known, whenLoaded } from '../batching.js';
 import type { SelectionRow } from './repository.js';
+import { selectionService } from './service.js';
 
 function existing<T>(what: string) {
   return (row: T | null): T => {
@@ -35,5 +36,8 @@ export const selectionResolvers: Resolvers<GatewayContext> = {
     id: (row) => toGlobalId('Selection', row.id),
     patient: (row, _args, context) => whenLoaded(known(context.loaders.patient.byId, row.patientId), existingPatient) as never,
     schedule: (row, _args, context) => whenLoaded(known(context.loaders.schedule.byId, row.scheduleId), existingSchedule) as never,
+  },
+  Mutation: {
+    setSelections: (_root, { input }, context) => selectionService(context).set(input),
   },
 };

@@ -1,17 +1,20 @@
 /**
- * Mutations on medical records: create (a clinician is the author), update
- * under optimistic locking, and delete up to 1000 in one statement.
+ * Medical record writes: create (a clinician caller is the author), update under optimistic locking, and
+ * delete up to MAX_DELETE_RECORDS in one statement. Each method authorizes the caller, validates the
+ * input before any SQL, runs the write, and invalidates what it changed. Read access (a patient reads
+ * only their own records) stays in resolvers.ts, through src/auth/policy.ts: `record(id)` filters the
+ * row its loader returns, and a patient reaches `Patient.records` only through their own patient row.
  */
-import type { Resolvers } from '../../__generated__/resolvers-types.js';
+import type { CreateRecordInput, UpdateRecordInput } from '../../__generated__/resolvers-types.js';
 import { authorizeWrite, clinicianIdOf } from '../../auth/policy.js';
 import { cacheTags } from '../../cache/tags.js';
-import type { GatewayContext } from '../../context.js';
 import { driverError, inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
+import type { ServiceContext } from '../services.js';
 import { boundedList, LIMITS, notNull, optionalText, requiredText, version } from '../validation.js';
 import { versionedOutcome } from '../versioning.js';
-import { recordRepository, type RecordChanges } from './repository.js';
+import { recordRepository, type RecordChanges, type RecordRow } from './repository.js';
 
 export const MAX_DELETE_RECORDS = 1000;
 
@@ -21,9 +24,23 @@ function missingParent(error: unknown, constraint: string): boolean {
   return driver?.errno === 1452 && (driver.message ?? '').includes(constraint);
 }
 
-export const recordMutations: Resolvers<GatewayContext> = {
-  Mutation: {
-    createRecord: async (_root, { input }, context) => {
+/** Only the fields sent: an omitted field keeps its stored value. */
+function recordChanges(input: UpdateRecordInput): RecordChanges {
+  const changes: RecordChanges = {};
+  const diagnosis = notNull(input.diagnosis, 'input.diagnosis');
+  if (diagnosis !== undefined) changes.diagnosis = requiredText(diagnosis, 'input.diagnosis', LIMITS.diagnosis);
+  const treatment = optionalText(input.treatment, 'input.treatment', LIMITS.longText);
+  if (treatment !== undefined) changes.treatment = treatment;
+  const notes = optionalText(input.notes, 'input.notes', LIMITS.longText);
+  if (notes !== undefined) changes.notes = notes;
+  const status = notNull(input.status, 'input.status');
+  if (status !== undefined) changes.status = status;
+  return changes;
+}
+
+export function recordService(context: ServiceContext) {
+  return {
+    async create(input: CreateRecordInput): Promise<RecordRow> {
       const viewer = await authorizeWrite(context, 'create', 'records');
       const values = {
         patientId: expectGlobalId(input.patientId, 'Patient', 'input.patientId'),
@@ -41,6 +58,7 @@ export const recordMutations: Resolvers<GatewayContext> = {
         );
         return row;
       } catch (error) {
+        // The foreign keys check the patient and the author, so the insert needs no read of either first.
         if (missingParent(error, 'medical_records_patient_fk')) {
           throw gatewayError('NOT_FOUND', `Patient ${input.patientId} does not exist.`, { id: input.patientId });
         }
@@ -51,20 +69,11 @@ export const recordMutations: Resolvers<GatewayContext> = {
       }
     },
 
-    updateRecord: async (_root, { input }, context) => {
+    async update(input: UpdateRecordInput): Promise<RecordRow> {
       await authorizeWrite(context, 'update', 'records');
       const id = expectGlobalId(input.id, 'MedicalRecord', 'input.id');
       const expectedVersion = version(input.expectedVersion, 'input.expectedVersion');
-      const changes: RecordChanges = {};
-      const diagnosis = notNull(input.diagnosis, 'input.diagnosis');
-      if (diagnosis !== undefined) changes.diagnosis = requiredText(diagnosis, 'input.diagnosis', LIMITS.diagnosis);
-      const treatment = optionalText(input.treatment, 'input.treatment', LIMITS.longText);
-      if (treatment !== undefined) changes.treatment = treatment;
-      const notes = optionalText(input.notes, 'input.notes', LIMITS.longText);
-      if (notes !== undefined) changes.notes = notes;
-      const status = notNull(input.status, 'input.status');
-      if (status !== undefined) changes.status = status;
-
+      const changes = recordChanges(input);
       const outcome = await inTransaction(context.db, (tx) =>
         recordRepository(tx).updateVersioned(id, expectedVersion, changes, new Date()),
       );
@@ -81,10 +90,11 @@ export const recordMutations: Resolvers<GatewayContext> = {
       return row;
     },
 
-    deleteRecords: async (_root, { ids }, context) => {
+    /** Returns the global ids, in the order asked, of the records that existed and are now deleted. */
+    async deleteMany(globalIds: readonly string[]): Promise<string[]> {
       await authorizeWrite(context, 'delete', 'records');
-      boundedList(ids, 'ids', MAX_DELETE_RECORDS);
-      const recordIds = [...new Set(ids.map((id, index) => expectGlobalId(id, 'MedicalRecord', `ids[${index}]`)))];
+      boundedList(globalIds, 'ids', MAX_DELETE_RECORDS);
+      const recordIds = [...new Set(globalIds.map((id, index) => expectGlobalId(id, 'MedicalRecord', `ids[${index}]`)))];
       if (recordIds.length === 0) return [];
       const deleted = await inTransaction(context.db, async (tx) => {
         const repository = recordRepository(tx);
@@ -100,5 +110,5 @@ export const recordMutations: Resolvers<GatewayContext> = {
       const deletedIds = new Set(deleted.map((row) => row.id));
       return recordIds.filter((id) => deletedIds.has(id)).map((id) => toGlobalId('MedicalRecord', id));
     },
-  },
-};
+  };
+}

@@ -1,27 +1,30 @@
 /**
- * setSelections: replaces a patient's picks in one event atomically. The
- * patient row is locked first, so concurrent calls for the same patient run
- * one after the other and the last one's choice is the state, never a mix;
- * unchanged picks keep their rows and ids.
+ * Selection writes: setSelections replaces a patient's picks in one event atomically. The patient row
+ * is locked first, so concurrent calls for the same patient run one after the other and the last one's
+ * choice is the state, never a mix; unchanged picks keep their rows and ids. Unlike the other writes,
+ * a patient may make this one, for themselves only: the rule is checked here, not in
+ * src/auth/policy.ts's write table. Read access (a patient sees only their own selections) stays in
+ * the resolvers of Patient and Schedule, which filter rows the loaders already hold.
  */
-import type { Resolvers } from '../../__generated__/resolvers-types.js';
+import type { SetSelectionsInput } from '../../__generated__/resolvers-types.js';
 import { requireViewer } from '../../auth/policy.js';
 import { cacheTags } from '../../cache/tags.js';
-import type { GatewayContext } from '../../context.js';
 import { inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
 import { eventRepository } from '../event/repository.js';
 import { patientRepository } from '../patient/repository.js';
 import { scheduleRepository } from '../schedule/repository.js';
+import type { ServiceContext } from '../services.js';
 import { boundedList } from '../validation.js';
-import { selectionRepository } from './repository.js';
+import { selectionRepository, type SelectionRow } from './repository.js';
 
 export const MAX_SELECTIONS = 1000;
 
-export const selectionMutations: Resolvers<GatewayContext> = {
-  Mutation: {
-    setSelections: async (_root, { input }, context) => {
+export function selectionService(context: ServiceContext) {
+  return {
+    /** Returns the patient's selections of the event as they now stand (read after the commit). */
+    async set(input: SetSelectionsInput): Promise<SelectionRow[]> {
       const viewer = requireViewer(context);
       const forbidden = () =>
         gatewayError('FORBIDDEN', 'Selections may be set only by the patient themselves or an admin.', {
@@ -76,5 +79,5 @@ export const selectionMutations: Resolvers<GatewayContext> = {
       ]);
       return loaders.selection.byPatient.load({ patientId, eventId });
     },
-  },
-};
+  };
+}

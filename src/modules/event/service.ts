@@ -1,16 +1,19 @@
 /**
- * Mutations on events: create an event with all its slots in one multi-row
- * insert, and delete an event with its schedules and selections.
+ * Event writes: create an event with all its slots (one multi-row insert), and delete an event with its
+ * schedules and selections. Each method authorizes the caller, validates the input before any SQL, runs
+ * the transaction, and invalidates what it changed. Reads of events are open to every viewer
+ * (resolvers.ts only asks for one); a patient's view of participants is narrowed in resolvers.ts, where
+ * it is part of the participant page's loader key.
  */
-import type { Resolvers, SlotInput } from '../../__generated__/resolvers-types.js';
+import type { CreateEventInput, SlotInput } from '../../__generated__/resolvers-types.js';
 import { authorizeWrite, clinicianIdOf } from '../../auth/policy.js';
 import { cacheTags } from '../../cache/tags.js';
-import type { GatewayContext } from '../../context.js';
 import { inTransaction } from '../../db/transaction.js';
 import { gatewayError } from '../../errors.js';
 import { expectGlobalId, toGlobalId } from '../../relay/global-id.js';
+import type { ServiceContext } from '../services.js';
 import { boundedList, LIMITS, optionalText, requiredText } from '../validation.js';
-import { eventRepository, type NewSlot } from './repository.js';
+import { eventRepository, type EventRow, type NewSlot } from './repository.js';
 
 export const MAX_EVENT_SLOTS = 1000;
 const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'] as const;
@@ -41,9 +44,9 @@ export function toSlots(inputs: readonly SlotInput[]): NewSlot[] {
   });
 }
 
-export const eventMutations: Resolvers<GatewayContext> = {
-  Mutation: {
-    createEvent: async (_root, { input }, context) => {
+export function eventService(context: ServiceContext) {
+  return {
+    async create(input: CreateEventInput): Promise<EventRow> {
       const viewer = await authorizeWrite(context, 'create', 'events');
       const values = {
         title: requiredText(input.title, 'input.title', LIMITS.title),
@@ -58,12 +61,13 @@ export const eventMutations: Resolvers<GatewayContext> = {
       return row;
     },
 
-    deleteEvent: async (_root, { id }, context) => {
+    /** Returns the deleted event's global id. */
+    async delete(globalId: string): Promise<string> {
       await authorizeWrite(context, 'delete', 'events');
-      const eventId = expectGlobalId(id, 'Event');
+      const eventId = expectGlobalId(globalId, 'Event');
       const removed = await inTransaction(context.db, async (tx) => {
         const children = await eventRepository(tx).deleteWithChildren(eventId);
-        if (!children) throw gatewayError('NOT_FOUND', `Event ${id} does not exist.`, { id });
+        if (!children) throw gatewayError('NOT_FOUND', `Event ${globalId} does not exist.`, { id: globalId });
         return children;
       });
       await context.committed([
@@ -77,5 +81,5 @@ export const eventMutations: Resolvers<GatewayContext> = {
       ]);
       return toGlobalId('Event', eventId);
     },
-  },
-};
+  };
+}
