@@ -6,14 +6,17 @@
  *   `/client/documents`, starts a production test gateway on a throw-away database, and queries it over HTTP
  *   with the typed client (hash only, trusted documents);
  * - `tsc --noEmit` type-checks a consumer file against the shipped declarations, including an assignment that
- *   must fail (so the types are real types, not `any`).
+ *   must fail (so the types are real types, not `any`);
+ * - the lowest Node of each supported line (`engines`) satisfies every locked dependency's own `engines`,
+ *   so installing on a supported Node prints no EBADENGINE warning (the root's lock and the bench's).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -161,5 +164,26 @@ export async function counted(): Promise<number> {
     const result = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: consumer, encoding: 'utf8' });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
+  });
+});
+
+describe('the supported runtimes (package.json engines)', () => {
+  function lockedEngines(lockFile: string): { name: string; node: string }[] {
+    const lock = JSON.parse(readFileSync(path.join(ROOT, lockFile), 'utf8')) as { packages: Record<string, { engines?: { node?: unknown } }> };
+    return Object.entries(lock.packages)
+      .filter(([name, entry]) => name !== '' && typeof entry.engines?.node === 'string')
+      .map(([name, entry]) => ({ name, node: entry.engines!.node as string }));
+  }
+
+  it('are Node 22 and 24, and the lowest version of each satisfies every locked dependency', () => {
+    const range = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const lowest = range.split('||').map((part) => semver.minVersion(part.trim())!.version);
+    expect(lowest.map((version) => semver.major(version))).toEqual([22, 24]);
+    for (const lockFile of ['package-lock.json', 'bench/package-lock.json']) {
+      for (const version of lowest) {
+        const refusing = lockedEngines(lockFile).filter((entry) => !semver.satisfies(version, entry.node));
+        expect(refusing, `${lockFile} on Node ${version}`).toEqual([]);
+      }
+    }
   });
 });
