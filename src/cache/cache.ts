@@ -19,7 +19,7 @@
  *       name: 'Patient',
  *       keyOf: (id) => id,
  *       tagsOf: (id, row) => (row ? [tags.patient(id)] : [tags.patient(id), tags.absent('Patient')]),
- * }, ids, (missing) => reads.rows(BY_IDS, [missing]).then(...));
+ *     }, ids, (missing) => reads.rows(BY_IDS, [missing]).then(...));
  *
  *   // after a mutation commits, before it returns:
  *   await cache.invalidate(session, [tags.patient(42), tags.patients]);
