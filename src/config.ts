@@ -27,6 +27,34 @@ export interface Config {
   /** REDIS_KEY_PREFIX (gw:): prefix of every Redis key, so several deployments (or test files) share one Redis. */
   readonly redisKeyPrefix: string;
   /**
+   * REDIS_CLUSTER_NODES (unset): `host:port,host:port,…` seed nodes of a Redis Cluster. When set, every
+   * Redis-backed feature runs on the cluster (ioredis' Cluster) and REDIS_URL is ignored.
+   */
+  readonly redisClusterNodes: readonly { readonly host: string; readonly port: number }[];
+  /** REDIS_CLUSTER_TLS (0): 1 connects to every cluster node over TLS (managed clusters usually require it). */
+  readonly redisClusterTls: boolean;
+  /** REDIS_CLUSTER_USERNAME (unset): ACL user for the cluster's nodes. */
+  readonly redisClusterUsername: string | null;
+  /** REDIS_CLUSTER_PASSWORD (unset): password for the cluster's nodes. */
+  readonly redisClusterPassword: string | null;
+  /**
+   * REDIS_CLUSTER_NAT_MAP (unset): `announced=reachable,…` (each `host:port`), for when the addresses the
+   * nodes announce are not the ones this process can reach (a NAT, Docker, a managed service's private IPs).
+   */
+  readonly redisClusterNatMap: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /**
+   * REDIS_WAIT_REPLICAS (1): on a cluster, replicas that must hold an invalidation (WAIT) before the mutation
+   * returns, so a failover cannot lose it; 0 does not wait (a cluster without replicas).
+   */
+  readonly redisWaitReplicas: number;
+  /** REDIS_WAIT_TIMEOUT_MS (500): how long that WAIT may take before the invalidation is retried. */
+  readonly redisWaitTimeoutMs: number;
+  /**
+   * CACHE_INVALIDATION_RETRY_MS (5000): on a cluster, how long a mutation's invalidation is retried while slots
+   * move (a failover) before it fails open (the cache's floor is raised before Redis is used again).
+   */
+  readonly cacheInvalidationRetryMs: number;
+  /**
    * REDIS_COMMAND_TIMEOUT_MS (1000): a Redis command slower than this fails and the gateway goes on without it.
    * Not lower: the timer runs on the event loop, so under CPU saturation a 100 ms timeout fired on replies that
    * had already arrived, opened the breaker and turned every cached read into a MySQL read (npm run bench, S3).
@@ -209,6 +237,37 @@ function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], 
   throw new Error(`Setting ${name} must be one of ${choices.join(', ')}, got "${raw}".`);
 }
 
+/** `host:port` as the cluster settings write it. */
+function hostPort(name: string, text: string): { host: string; port: number } {
+  const at = text.lastIndexOf(':');
+  const port = Number(text.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`Setting ${name} must list host:port pairs, got "${text}".`);
+  }
+  return { host: text.slice(0, at), port };
+}
+
+function clusterNodes(env: Env): Config['redisClusterNodes'] {
+  return (env.REDIS_CLUSTER_NODES ?? '')
+    .split(',')
+    .map((node) => node.trim())
+    .filter((node) => node !== '')
+    .map((node) => hostPort('REDIS_CLUSTER_NODES', node));
+}
+
+function natMap(env: Env): Config['redisClusterNatMap'] {
+  const map: Record<string, { host: string; port: number }> = {};
+  for (const pair of (env.REDIS_CLUSTER_NAT_MAP ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')) {
+    const [announced, reachable, extra] = pair.split('=');
+    if (!announced || !reachable || extra !== undefined) {
+      throw new Error(`Setting REDIS_CLUSTER_NAT_MAP must be announced=reachable pairs (host:port each), got "${pair}".`);
+    }
+    hostPort('REDIS_CLUSTER_NAT_MAP', announced);
+    map[announced] = hostPort('REDIS_CLUSTER_NAT_MAP', reachable);
+  }
+  return map;
+}
+
 function nodeEnv(env: Env): Config['nodeEnv'] {
   const raw = env.NODE_ENV ?? 'development';
   if (raw === 'development' || raw === 'production' || raw === 'test') return raw;
@@ -231,6 +290,14 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/gateway',
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'gw:',
+    redisClusterNodes: clusterNodes(env),
+    redisClusterTls: flag(env, 'REDIS_CLUSTER_TLS', false),
+    redisClusterUsername: env.REDIS_CLUSTER_USERNAME || null,
+    redisClusterPassword: env.REDIS_CLUSTER_PASSWORD || null,
+    redisClusterNatMap: natMap(env),
+    redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 1),
+    redisWaitTimeoutMs: integer(env, 'REDIS_WAIT_TIMEOUT_MS', 500, 1),
+    cacheInvalidationRetryMs: integer(env, 'CACHE_INVALIDATION_RETRY_MS', 5000),
     redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1000, 1),
     redisConnectTimeoutMs: integer(env, 'REDIS_CONNECT_TIMEOUT_MS', 1000, 1),
     redisBreakerFailures: integer(env, 'REDIS_BREAKER_FAILURES', 3, 1),
@@ -294,6 +361,10 @@ export function loadConfig(env: Env = process.env): Config {
     apqLocalMaxEntries: integer(env, 'APQ_LOCAL_MAX_ENTRIES', 10_000, 1),
     persistedDocumentsPath: env.PERSISTED_DOCUMENTS_PATH || operationsLocation(env).manifestPath,
   };
+  // On a cluster the prefix's own braces would become every key's hash tag: all keys on one shard.
+  if (config.redisClusterNodes.length > 0 && /[{}]/.test(config.redisKeyPrefix)) {
+    throw new Error(`REDIS_KEY_PREFIX must not contain { or } with REDIS_CLUSTER_NODES (it would put every key in one slot), got "${config.redisKeyPrefix}".`);
+  }
   // An entry is refused once a tag it carries has a newer generation: a generation that expired before
   // the entries fenced under it would read as 0 and let an invalidated entry back in (src/cache/redis-tier.ts).
   const longestEntry = Math.max(config.cacheFragmentTtlSeconds, config.cacheResponseTtlSeconds);

@@ -24,7 +24,7 @@
  *   // after a mutation commits, before it returns:
  *   await cache.invalidate(session, [tags.patient(42), tags.patients]);
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -170,6 +170,9 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
           logger,
           onError: () => meters.redisErrors.inc({ kind: 'redis' }),
           onRefused: () => meters.breakerRefusals.inc({ kind: 'redis' }),
+          waitReplicas: config.redisWaitReplicas,
+          waitTimeoutMs: config.redisWaitTimeoutMs,
+          invalidationRetryMs: config.cacheInvalidationRetryMs,
         })
       : null;
   // Hits and misses since start, per kind, for the ratio gauge (prom-client counters can only be read asynchronously).

@@ -38,14 +38,21 @@
  * live far longer (CACHE_GENERATION_TTL_SECONDS) than any entry and any
  * request, so a forgotten generation cannot let an old entry back in.
  *
+ * On a Redis Cluster (REDIS_CLUSTER_NODES) the same argument holds with the
+ * keys spread over the shards; src/cache/cluster-backend.ts says what changes
+ * and why the invariant survives a failover. This module keeps what both
+ * share: the breaker, the outage handling and the L1 link; a `TierBackend`
+ * does the Redis work (standalone: the scripts below).
+ *
  * Redis away: commands fail after REDIS_COMMAND_TIMEOUT_MS and the breaker
  * opens; reads go to MySQL. An invalidation that could not be delivered
  * leaves the epoch "to be bumped": before this instance uses Redis again it
  * runs the bump script (new epoch, floor = seq), so nothing cached before or
  * during the outage is ever served, and fills fenced before it are refused.
  */
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { createClusterBackend } from './cluster-backend.js';
 import type { LocalTier, TierEntry } from './local-tier.js';
 
 const INIT_SEQUENCE = `
@@ -185,8 +192,68 @@ interface ScriptedRedis extends Redis {
   cacheBumpEpoch(prefix: string): Promise<string>;
 }
 
+/** What the shared tier reads and writes, on one Redis or on a Cluster. */
+export interface TierBackend {
+  /** The invalidation sequence (started if Redis has none) and the entries of `keys`: null when absent or outdated. */
+  read(keys: readonly string[]): Promise<{ sequence: number; outdated: number; values: (string | null)[] }>;
+  /** Stores the entries fenced at `fence` whose tags were not invalidated after it; which were stored. */
+  fill(fence: number, entries: readonly { key: string; ttlSeconds: number; value: string }[]): Promise<boolean[]>;
+  /** Raises the generation of every tag to a new sequence, publishes it, and returns that sequence. */
+  invalidate(tags: readonly string[]): Promise<number>;
+  /** Abandons every entry: entries fenced before the returned sequence are never served (the floor). */
+  bumpEpoch(): Promise<number>;
+  /**
+   * Subscribes to the published invalidations: `onReady` once subscribed (every later invalidation then
+   * arrives as a message), `onDrop` whenever the link is lost (messages may have been missed).
+   */
+  openFeed(feed: { onMessage(text: string): void; onReady(): void; onDrop(): void }): { close(): void };
+}
+
+/** The standalone backend: one Redis, the scripts above (each one atomic). */
+function createStandaloneBackend(redis: Redis, prefix: string, generationTtlSeconds: number): TierBackend {
+  const scripted = redis as ScriptedRedis;
+  for (const [name, lua] of [
+    ['cacheRead', READ_SCRIPT],
+    ['cacheFill', FILL_SCRIPT],
+    ['cacheInvalidate', INVALIDATE_SCRIPT],
+    ['cacheBumpEpoch', BUMP_EPOCH_SCRIPT],
+  ] as const) {
+    if (!(name in scripted)) scripted.defineCommand(name, { numberOfKeys: 0, lua });
+  }
+  return {
+    async read(keys) {
+      const [sequence, outdated, ...values] = await scripted.cacheRead(prefix, ...keys);
+      return { sequence: Number(sequence), outdated: Number(outdated), values: values.map((value) => (value ? value : null)) };
+    },
+    async fill(fence, entries) {
+      const stored = await scripted.cacheFill(prefix, String(fence), ...entries.flatMap((entry) => [entry.key, entry.ttlSeconds, entry.value]));
+      return stored.map((flag) => flag === 1);
+    },
+    async invalidate(tags) {
+      return Number(await scripted.cacheInvalidate(prefix, generationTtlSeconds, ...tags));
+    },
+    async bumpEpoch() {
+      return Number(await scripted.cacheBumpEpoch(prefix));
+    },
+    openFeed({ onMessage, onReady, onDrop }) {
+      const subscriber = redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true, commandTimeout: undefined });
+      const channel = `${prefix}invalidations`;
+      subscriber.on('error', () => undefined);
+      subscriber.on('close', onDrop);
+      subscriber.on('end', onDrop);
+      subscriber.on('message', (_channel: string, message: string) => onMessage(message));
+      subscriber.on('ready', () => {
+        subscriber.subscribe(channel).then(onReady, () => onDrop());
+      });
+      subscriber.connect().catch(() => undefined);
+      return { close: () => subscriber.disconnect() };
+    },
+  };
+}
+
 export interface RedisTierOptions {
-  readonly redis: Redis;
+  /** One Redis (the scripts above) or a Cluster (src/cache/cluster-backend.ts). */
+  readonly redis: Redis | Cluster;
   /** REDIS_KEY_PREFIX; the tier's keys live under `<prefix>c:`. */
   readonly keyPrefix: string;
   /** The L1 this tier keeps in step through pub/sub (null: no L1). */
@@ -202,6 +269,12 @@ export interface RedisTierOptions {
   readonly onError: () => void;
   /** Counts every command the open breaker refused without sending it. */
   readonly onRefused: () => void;
+  /** Cluster only: replicas that must hold an invalidation before it counts as done (REDIS_WAIT_REPLICAS). */
+  readonly waitReplicas?: number;
+  /** Cluster only: how long WAIT may take (REDIS_WAIT_TIMEOUT_MS). */
+  readonly waitTimeoutMs?: number;
+  /** Cluster only: how long an invalidation retries through a failover before failing open (CACHE_INVALIDATION_RETRY_MS). */
+  readonly invalidationRetryMs?: number;
 }
 
 export class RedisUnavailableError extends Error {
@@ -250,9 +323,9 @@ export class CircuitBreaker {
 }
 
 export class RedisTier {
-  private readonly redis: ScriptedRedis;
-  /** The pub/sub connection that keeps the L1 in step; none without an L1 (nothing to keep in step). */
-  private readonly subscriber: Redis | null = null;
+  private readonly backend: TierBackend;
+  /** The invalidation feed that keeps the L1 in step; none without an L1 (nothing to keep in step). */
+  private feed: { close(): void } | null = null;
   private readonly prefix: string;
   private readonly breaker: CircuitBreaker;
   /** An invalidation may not have reached Redis: bump the epoch before using it again. */
@@ -266,20 +339,20 @@ export class RedisTier {
 
   constructor(private readonly options: RedisTierOptions) {
     this.prefix = `${options.keyPrefix}c:`;
-    this.redis = options.redis as ScriptedRedis;
-    for (const [name, lua] of [
-      ['cacheRead', READ_SCRIPT],
-      ['cacheFill', FILL_SCRIPT],
-      ['cacheInvalidate', INVALIDATE_SCRIPT],
-      ['cacheBumpEpoch', BUMP_EPOCH_SCRIPT],
-    ] as const) {
-      if (!(name in this.redis)) this.redis.defineCommand(name, { numberOfKeys: 0, lua });
-    }
+    this.backend =
+      options.redis instanceof Cluster
+        ? createClusterBackend({
+            cluster: options.redis,
+            keyPrefix: options.keyPrefix,
+            generationTtlSeconds: options.generationTtlSeconds,
+            waitReplicas: options.waitReplicas ?? 1,
+            waitTimeoutMs: options.waitTimeoutMs ?? 500,
+            retryMs: options.invalidationRetryMs ?? 5000,
+            logger: options.logger,
+          })
+        : createStandaloneBackend(options.redis, this.prefix, options.generationTtlSeconds);
     this.breaker = new CircuitBreaker(options.breakerFailures, options.breakerCooldownMs);
-    if (options.local) {
-      this.subscriber = options.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true, commandTimeout: undefined });
-      this.linkLocalTier(options.local, this.subscriber);
-    }
+    if (options.local) this.linkLocalTier(options.local);
   }
 
   /** True while the circuit breaker is open (Redis skipped, or one probe in flight): for /metrics. */
@@ -303,8 +376,7 @@ export class RedisTier {
    * its tags was invalidated after its fence); `outdated` counts the latter.
    */
   async read(keys: readonly string[]): Promise<{ sequence: number; outdated: number; values: (string | null)[] }> {
-    const [sequence, outdated, ...values] = await this.guard(() => this.redis.cacheRead(this.prefix, ...keys));
-    return { sequence: Number(sequence), outdated: Number(outdated), values: values.map((value) => (value ? value : null)) };
+    return this.guard(() => this.backend.read(keys));
   }
 
   /**
@@ -313,9 +385,8 @@ export class RedisTier {
    * after it; returns which were stored.
    */
   async store(entries: readonly TierEntry[], fence: number, ttlSeconds: number): Promise<boolean[]> {
-    const triples = entries.flatMap((entry) => [entry.key, entry.ttlSeconds ?? ttlSeconds, entry.value]);
-    const stored = await this.guard(() => this.redis.cacheFill(this.prefix, String(fence), ...triples));
-    return stored.map((flag) => flag === 1);
+    const sized = entries.map((entry) => ({ key: entry.key, ttlSeconds: entry.ttlSeconds ?? ttlSeconds, value: entry.value }));
+    return this.guard(() => this.backend.fill(fence, sized));
   }
 
   /**
@@ -325,9 +396,7 @@ export class RedisTier {
    */
   async invalidate(tags: readonly string[]): Promise<number | null> {
     try {
-      const sequence = Number(
-        await this.guard(() => this.redis.cacheInvalidate(this.prefix, this.options.generationTtlSeconds, ...tags)),
-      );
+      const sequence = await this.guard(() => this.backend.invalidate(tags));
       // Dropped here at once; the published message also reaches this instance and advances its sequence.
       this.options.local?.invalidate(tags, sequence, { advance: false });
       return sequence;
@@ -343,7 +412,7 @@ export class RedisTier {
 
   async close(): Promise<void> {
     if (this.bumpRetry) clearInterval(this.bumpRetry);
-    this.subscriber?.disconnect();
+    this.feed?.close();
   }
 
   private scheduleBumpRetry(): void {
@@ -368,7 +437,7 @@ export class RedisTier {
     try {
       if (this.epochBumpPending) {
         const covered = this.undelivered;
-        await this.redis.cacheBumpEpoch(this.prefix);
+        await this.backend.bumpEpoch();
         // An invalidation that failed while the bump was in flight may postdate it: bump again then.
         if (this.undelivered === covered) this.epochBumpPending = false;
         this.options.logger.info('Redis is back: cache epoch bumped, entries from before the outage abandoned');
@@ -384,44 +453,45 @@ export class RedisTier {
   }
 
   /** Subscribes to invalidations; the L1 counts as synced only between a confirmed subscription and a drop. */
-  private linkLocalTier(local: LocalTier, subscriber: Redis): void {
-    const channel = `${this.prefix}invalidations`;
+  private linkLocalTier(local: LocalTier): void {
     const desync = () => {
       this.localSynced = false;
       local.clear();
     };
-    subscriber.on('error', () => undefined);
-    subscriber.on('close', desync);
-    subscriber.on('end', desync);
-    subscriber.on('message', (_channel: string, message: string) => {
+    let attempt = 0;
+    const synchronize = async () => {
+      const mine = ++attempt;
       try {
-        const { seq, tags, flush } = JSON.parse(message) as { seq: string; tags?: string[]; flush?: boolean };
-        if (flush) local.clear();
-        local.invalidate(tags ?? [], Number(seq), { advance: true });
+        // Every invalidation after this read arrives as a message.
+        const { sequence } = await this.backend.read([]);
+        if (mine !== attempt) return;
+        local.reset(sequence);
+        this.localSynced = true;
       } catch (error) {
-        this.options.logger.error({ err: error }, 'unreadable cache invalidation message; L1 emptied');
+        this.options.logger.debug({ err: error }, 'cache pub/sub link not established; retrying');
         desync();
+        // The main connection may not be ready yet: try again while the feed stays subscribed.
+        setTimeout(() => {
+          if (mine === attempt) void synchronize();
+        }, this.options.breakerCooldownMs).unref();
       }
-    });
-    const synchronize = () => {
-      void (async () => {
-        try {
-          await subscriber.subscribe(channel);
-          // Every invalidation after this read arrives as a message.
-          const [sequence] = await this.redis.cacheRead(this.prefix);
-          local.reset(Number(sequence));
-          this.localSynced = true;
-        } catch (error) {
-          this.options.logger.debug({ err: error }, 'cache pub/sub link not established; retrying');
-          desync();
-          // The main connection may not be ready yet: try again while the subscriber stays up.
-          setTimeout(() => {
-            if (subscriber.status === 'ready') synchronize();
-          }, this.options.breakerCooldownMs).unref();
-        }
-      })();
     };
-    subscriber.on('ready', synchronize);
-    subscriber.connect().catch(() => undefined);
+    this.feed = this.backend.openFeed({
+      onReady: () => void synchronize(),
+      onDrop: () => {
+        attempt += 1;
+        desync();
+      },
+      onMessage: (message) => {
+        try {
+          const { seq, tags, flush } = JSON.parse(message) as { seq: string; tags?: string[]; flush?: boolean };
+          if (flush) local.clear();
+          local.invalidate(tags ?? [], Number(seq), { advance: true });
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'unreadable cache invalidation message; L1 emptied');
+          desync();
+        }
+      },
+    });
   }
 }

@@ -18,7 +18,7 @@
  *   const budget = createRateBudget({ redis, keyPrefix: 'gw:', costPerMinute: 500_000 });
  *   useOperationLimits({ ..., onAccepted: (context, cost) => budget.charge(context.payer, cost) });
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis/client.js';
 import { LRUCache } from 'lru-cache';
 import { gatewayError } from '../errors.js';
 
@@ -45,9 +45,9 @@ redis.call('PEXPIRE', KEYS[1], ${WINDOW_MS})
 if drawn == 1 then return { 1, 0 } end
 return { 0, math.ceil((cost - tokens) / rate / 1000) }`;
 
-interface ScriptedRedis extends Redis {
+type ScriptedRedis = Redis & {
   rateBudgetDraw(key: string, capacity: number, cost: number): Promise<[number, number]>;
-}
+};
 
 export interface RateBudgetOptions {
   readonly redis: Redis | null;

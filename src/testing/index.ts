@@ -33,7 +33,7 @@ import { connectDatabase, migrateDatabase, poolOptionsOf, type Database } from '
 import { connectReplicas } from '../db/replicas.js';
 import { newSqlTrace, type SqlStatement } from '../db/sql-counter.js';
 import { createLogger, prettyLogs } from '../logger.js';
-import { connectRedis } from '../redis/client.js';
+import { Cluster, connectRedis } from '../redis/client.js';
 import { toGlobalId } from '../relay/global-id.js';
 import { stringifyResult } from '../plugins/response-cache.js';
 import { createGateway, type Gateway } from '../server.js';
@@ -279,7 +279,7 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
       }
       const dropper = await connectDatabase(databaseUrl, { poolSize: 1 });
       try {
-        if (redis?.status === 'ready') await deleteKeys(redis, `${name}:*`);
+        if (redis?.status === 'ready') await deleteKeys(redis, name);
         await gateway.shutdown();
         await dropper.pool.query(`DROP DATABASE IF EXISTS \`${name}\``);
       } finally {
@@ -289,12 +289,21 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   };
 }
 
-/** Removes a test gateway's Redis keys (SCAN, never KEYS, so a shared Redis is not blocked). */
-async function deleteKeys(redis: NonNullable<Awaited<ReturnType<typeof connectRedis>>>, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+/**
+ * Removes a test gateway's Redis keys (SCAN, never KEYS, so a shared Redis is not blocked): `<name>:*`, and on a
+ * cluster also the cache's control keys `{<name>:c}:*` (their hash tag comes first), on every primary.
+ */
+async function deleteKeys(redis: NonNullable<Awaited<ReturnType<typeof connectRedis>>>, name: string): Promise<void> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    for (const pattern of [`${name}:*`, `{${name}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        // One DEL per key: on a cluster the keys of one node still span many slots.
+        await Promise.all(keys.map((key) => node.del(key)));
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  }
 }

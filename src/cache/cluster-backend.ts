@@ -1,0 +1,293 @@
+/**
+ * The shared tier's backend on a Redis Cluster (REDIS_CLUSTER_NODES): the
+ * same entries, tag generations and fence as on one Redis (redis-tier.ts),
+ * with the keys spread over the shards instead of read and written by one
+ * script.
+ *
+ * Keys (P = REDIS_KEY_PREFIX), and where they live:
+ *   {Pc}:seq, {Pc}:floor   the invalidation sequence and the floor: one hash
+ *                          tag, so the scripts that advance them are atomic;
+ *                          the only keys every operation touches
+ *   {Pc}:invalidations     the sharded pub/sub channel (SPUBLISH), same slot
+ *   Pc:g:{<tag>}           a tag's generation: one slot per tag
+ *   Pc:v:{<key>}           an entry: one slot per cache key
+ * So generations and entries spread over every primary; no operation needs
+ * two of them atomically.
+ *
+ * Why the guarantee of redis-tier.ts still holds, step by step:
+ * - Read: round trip 1 reads the sequence F (and the floor) and the entries;
+ *   round trip 2 the generations of the tags those entries carry. An entry is
+ *   served only if every generation is <= its fence and its fence >= floor:
+ *   the check the read script does, on values read after the entries.
+ * - Invalidate (after commit, before the mutation returns): one script on the
+ *   sequence's slot draws S and publishes (S, tags) atomically (so the feed
+ *   carries invalidations in sequence order, which the L1 needs); then each
+ *   tag's generation is raised to S, never lowered (a script per key: two
+ *   writers finishing out of order must not put an older sequence back).
+ *   The mutation returns after every generation is set. A read that starts
+ *   after that sees g >= S for every tag, so an entry fenced before the
+ *   commit (F < S) is refused wherever it is stored.
+ * - Failover: a primary's writes reach its replica asynchronously, so a
+ *   promoted replica could miss the last generation or sequence and an old
+ *   entry would become servable again. An invalidation therefore counts as
+ *   done only when WAIT confirms REDIS_WAIT_REPLICAS replicas hold the
+ *   sequence and each generation; otherwise it is retried (slots move, the
+ *   cluster answers CLUSTERDOWN for a moment) for up to
+ *   CACHE_INVALIDATION_RETRY_MS, and past that it fails open as on one Redis
+ *   (the tier bumps the floor before using Redis again). The sequence is
+ *   drawn as max(previous + 1, Redis' clock in µs), so even a sequence lost
+ *   with a primary is never handed out twice.
+ * - Fill: checks the generations and the floor first (an entry already
+ *   outdated is not stored; one outdated after the check is refused on read).
+ *
+ * Written here rather than with a library: the guarantee is this module's
+ * ordering of reads and writes, which no general cluster cache provides.
+ *
+ * Example:
+ *   const backend = createClusterBackend({ cluster, keyPrefix: 'gw:', generationTtlSeconds: 86400,
+ *     waitReplicas: 1, waitTimeoutMs: 500, retryMs: 5000, logger });
+ *   const { sequence, values } = await backend.read(['Patient:1']);
+ */
+// Redis Cluster's CRC16 key slot with hash tags: the helper ioredis itself uses.
+import calculateSlot from 'cluster-key-slot';
+import { Redis, type Cluster } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { TierBackend } from './redis-tier.js';
+
+export interface ClusterBackendOptions {
+  readonly cluster: Cluster;
+  readonly keyPrefix: string;
+  readonly generationTtlSeconds: number;
+  /** REDIS_WAIT_REPLICAS: replicas that must acknowledge an invalidation (0: do not wait). */
+  readonly waitReplicas: number;
+  /** REDIS_WAIT_TIMEOUT_MS: how long one WAIT may take. */
+  readonly waitTimeoutMs: number;
+  /** CACHE_INVALIDATION_RETRY_MS: how long an invalidation is retried before it fails. */
+  readonly retryMs: number;
+  readonly logger: Logger;
+}
+
+/** `{"f":F,"t":["tag",…]` at the start of an entry: its fence and tags (tags hold no quotes). */
+function headerOf(value: string): { fence: number; tags: string[] } | null {
+  const match = /^\{"f":(\d+),"t":\[(.*?)\]/.exec(value);
+  if (!match) return null;
+  const tags = [...match[2]!.matchAll(/"([^"]*)"/g)].map((tag) => tag[1]!);
+  return { fence: Number(match[1]), tags };
+}
+
+/** The seq and floor (KEYS[1], KEYS[2]); the sequence starts at Redis' clock in µs. */
+const CONTROL_READ = `
+local seq = redis.call('GET', KEYS[1])
+if not seq then
+  local now = redis.call('TIME')
+  redis.call('SET', KEYS[1], string.format('%.0f', tonumber(now[1]) * 1000000 + tonumber(now[2])), 'NX')
+  seq = redis.call('GET', KEYS[1])
+end
+return { seq, redis.call('GET', KEYS[2]) or '0' }`;
+
+/**
+ * KEYS: seq, floor; ARGV: channel, message template kind ('tags' | 'flush'), tags JSON → the new sequence.
+ * The sequence never repeats, even after a failover lost the last increments: max(previous + 1, now in µs).
+ */
+const CONTROL_ADVANCE = `
+local now = redis.call('TIME')
+local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local seq = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, clock)
+local text = string.format('%.0f', seq)
+redis.call('SET', KEYS[1], text)
+if ARGV[2] == 'flush' then
+  redis.call('SET', KEYS[2], text)
+  redis.call('SPUBLISH', ARGV[1], '{"seq":"' .. text .. '","flush":true}')
+else
+  redis.call('SPUBLISH', ARGV[1], '{"seq":"' .. text .. '","tags":' .. ARGV[3] .. '}')
+end
+return text`;
+
+/** KEYS: a generation; ARGV: sequence, ttl → raises it, never lowers it. */
+const RAISE_GENERATION = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return 1`;
+
+interface ScriptedCluster extends Cluster {
+  clusterCacheControl(seqKey: string, floorKey: string): Promise<[string, string]>;
+  clusterCacheAdvance(seqKey: string, floorKey: string, channel: string, kind: string, tags: string): Promise<string>;
+  clusterCacheRaise(generationKey: string, sequence: string, ttl: number): Promise<number>;
+}
+
+/** `{name}`: the name as its own hash tag (braces inside would cut it short, so they are left out of the tag). */
+function slotted(name: string): string {
+  const tag = name.replace(/[{}]/g, '');
+  return tag === name ? `{${name}}` : `{${tag}}${name}`;
+}
+
+export function createClusterBackend(options: ClusterBackendOptions): TierBackend {
+  const cluster = options.cluster as ScriptedCluster;
+  const prefix = options.keyPrefix;
+  const control = `{${prefix}c}`;
+  const seqKey = `${control}:seq`;
+  const floorKey = `${control}:floor`;
+  const channel = `${control}:invalidations`;
+  const entryKey = (key: string) => `${prefix}c:v:${slotted(key)}`;
+  const generationKey = (tag: string) => `${prefix}c:g:${slotted(tag)}`;
+  for (const [name, lua] of [
+    ['clusterCacheControl', CONTROL_READ],
+    ['clusterCacheAdvance', CONTROL_ADVANCE],
+    ['clusterCacheRaise', RAISE_GENERATION],
+  ] as const) {
+    if (!(name in cluster)) cluster.defineCommand(name, { numberOfKeys: name === 'clusterCacheRaise' ? 1 : 2, lua });
+  }
+
+  /** The generation of each tag (0 when Redis has none), read in parallel (auto-pipelined per node). */
+  async function generations(tags: readonly string[]): Promise<Map<string, number>> {
+    const values = await Promise.all(tags.map((tag) => cluster.get(generationKey(tag))));
+    return new Map(tags.map((tag, index) => [tag, Number(values[index] ?? 0)]));
+  }
+
+  const current = (header: { fence: number; tags: string[] } | null, floor: number, generation: Map<string, number>) =>
+    header !== null && header.fence >= floor && header.tags.every((tag) => (generation.get(tag) ?? 0) <= header.fence);
+
+  /** Runs `write` on the node of `key`'s slot with a WAIT after it, in one pipeline; throws unless enough replicas acknowledged. */
+  async function durable(key: string, write: (pipeline: ReturnType<Cluster['pipeline']>) => void): Promise<unknown> {
+    const pipeline = cluster.pipeline();
+    write(pipeline);
+    if (options.waitReplicas > 0) pipeline.wait(options.waitReplicas, options.waitTimeoutMs);
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    if (options.waitReplicas > 0) {
+      const acknowledged = Number(results.at(-1)?.[1] ?? 0);
+      if (acknowledged < options.waitReplicas) {
+        throw new Error(`only ${acknowledged} of ${options.waitReplicas} replicas acknowledged the write of ${key} within ${options.waitTimeoutMs} ms`);
+      }
+    }
+    return results[0]?.[1];
+  }
+
+  /** Retries `attempt` while the cluster fails over (errors), up to CACHE_INVALIDATION_RETRY_MS. */
+  async function retried<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + options.retryMs;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+        options.logger.debug({ err: error, tries }, `${what} failed on the cluster; retrying`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * tries, 500)));
+      }
+    }
+  }
+
+  async function advance(kind: 'tags' | 'flush', tags: readonly string[]): Promise<number> {
+    const sequence = String(
+      await durable(seqKey, (pipeline) => (pipeline as unknown as ScriptedCluster).clusterCacheAdvance(seqKey, floorKey, channel, kind, JSON.stringify(tags))),
+    );
+    // Every generation raised (and replicated) before the mutation may return; grouped per tag, in parallel.
+    await Promise.all(
+      tags.map((tag) =>
+        durable(generationKey(tag), (pipeline) =>
+          (pipeline as unknown as ScriptedCluster).clusterCacheRaise(generationKey(tag), sequence, options.generationTtlSeconds),
+        ),
+      ),
+    );
+    return Number(sequence);
+  }
+
+  return {
+    async read(keys) {
+      const [[sequence, floor], ...values] = await Promise.all([
+        cluster.clusterCacheControl(seqKey, floorKey),
+        ...keys.map((key) => cluster.get(entryKey(key))),
+      ] as [Promise<[string, string]>, ...Promise<string | null>[]]);
+      const headers = values.map((value) => (value ? headerOf(value) : null));
+      const generation = await generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]);
+      let outdated = 0;
+      const served = values.map((value, index) => {
+        if (!value) return null;
+        if (current(headers[index]!, Number(floor), generation)) return value;
+        outdated += 1;
+        return null;
+      });
+      return { sequence: Number(sequence), outdated, values: served };
+    },
+
+    async fill(fence, entries) {
+      const headers = entries.map((entry) => headerOf(entry.value));
+      const [[sequence, floor], generation] = await Promise.all([
+        cluster.clusterCacheControl(seqKey, floorKey),
+        generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]),
+      ]);
+      // A fence from the future means the sequence was reset under it (an emptied cluster): store nothing.
+      if (Number(sequence) < fence) return entries.map(() => false);
+      const storable = entries.map((_entry, index) => headers[index]?.fence === fence && current(headers[index]!, Number(floor), generation));
+      await Promise.all(
+        entries.map((entry, index) => (storable[index] ? cluster.set(entryKey(entry.key), entry.value, 'EX', entry.ttlSeconds) : null)),
+      );
+      return storable;
+    },
+
+    invalidate(tags) {
+      return retried('cache invalidation', () => advance('tags', tags));
+    },
+
+    bumpEpoch() {
+      return retried('cache epoch bump', () => advance('flush', []));
+    },
+
+    openFeed({ onMessage, onReady, onDrop }) {
+      // One plain connection to the node that serves the channel's slot, re-resolved after every drop: a
+      // failover moves the slot, and a drop must be seen (the L1 is emptied until the link is back).
+      let subscriber: Redis | null = null;
+      let closed = false;
+      let retry: NodeJS.Timeout | null = null;
+      const reconnectLater = () => {
+        if (closed || retry) return;
+        retry = setTimeout(() => {
+          retry = null;
+          connect();
+        }, 250);
+        retry.unref();
+      };
+      const connect = () => {
+        if (closed) return;
+        const slot = cluster.slots[calculateSlot(channel)];
+        const owner = slot?.[0];
+        if (!owner) {
+          // The slot map is being refreshed (a failover): ask again shortly.
+          cluster.refreshSlotsCache();
+          reconnectLater();
+          return;
+        }
+        const [host, port] = [owner.slice(0, owner.lastIndexOf(':')), Number(owner.slice(owner.lastIndexOf(':') + 1))];
+        const nodeOptions = cluster.options.redisOptions ?? {};
+        const connection = new Redis({ ...nodeOptions, host, port, lazyConnect: true, enableOfflineQueue: true, commandTimeout: undefined, retryStrategy: () => null, autoResubscribe: false });
+        subscriber = connection;
+        let dropped = false;
+        const drop = () => {
+          if (dropped) return;
+          dropped = true;
+          onDrop();
+          connection.disconnect();
+          reconnectLater();
+        };
+        connection.on('error', () => undefined);
+        connection.on('close', drop);
+        connection.on('end', drop);
+        connection.on('smessage', (_channel: string, message: string) => onMessage(message));
+        connection
+          .connect()
+          .then(() => connection.ssubscribe(channel))
+          .then(() => onReady(), drop);
+      };
+      connect();
+      return {
+        close: () => {
+          closed = true;
+          if (retry) clearTimeout(retry);
+          subscriber?.disconnect();
+        },
+      };
+    },
+  };
+}
