@@ -12,7 +12,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/fixtures.js';
+import { base64urlJson, insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/index.js';
 
 interface Ids {
   clinicianOne: string;
@@ -252,7 +252,6 @@ describe('without a token', () => {
 // ---------------------------------------------------------------- refused tokens
 
 const now = () => Math.floor(Date.now() / 1000);
-const base64url = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 /** An HS256 token with `claims`; `exp` one hour ahead unless `expiresAt` says otherwise (null: no exp). */
 async function hs256Token(
@@ -287,7 +286,7 @@ describe('refused tokens', () => {
     {
       name: 'an alg:none token',
       authorization: async () =>
-        `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'intruder', role: 'admin', exp: now() + 3600 })}.`,
+        `Bearer ${base64urlJson({ alg: 'none', typ: 'JWT' })}.${base64urlJson({ sub: 'intruder', role: 'admin', exp: now() + 3600 })}.`,
       why: /only HS256/,
     },
     {

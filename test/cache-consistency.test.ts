@@ -24,8 +24,7 @@ import type { CacheHooks } from '../src/cache/cache.js';
 import { decode } from '../src/cache/serialize.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, TEST_REDIS_URL, type RunResult, type TestGateway } from '../src/testing/index.js';
-import { insertPatients, insertRecords } from './support/fixtures.js';
-import { within } from './support/wait.js';
+import { insertPatients, insertRecords, within } from './support/index.js';
 import { mulberry32 } from '../src/seed/seed.js';
 
 // ---------------------------------------------------------------------------

@@ -19,12 +19,9 @@
  * assertions are about errors, data and counters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { freePort, PrivateRedis } from './support/redis-server.js';
-import { waitFor } from './support/wait.js';
+import { freePort, insertPatients, manyPatients, PrivateRedis, rowIdOf, startTcpProxy, type TcpProxy, waitFor } from './support/index.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
-import { insertPatients, manyPatients } from './support/fixtures.js';
 
 
 const READ_PATIENT = 'query ReadPatient($id: ID!) { patient(id: $id) { id name version } }';
@@ -126,8 +123,6 @@ class Truth {
 
 type PatientNode = PatientState & { readonly id: string };
 
-/** The row id inside a global id (`base64url("Patient:42")` → 42). */
-const rowIdOf = (globalId: string) => Number(Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]);
 
 /** A fixture set and its truth, on one gateway. */
 class Workload {

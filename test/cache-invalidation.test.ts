@@ -14,19 +14,10 @@
  */
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
-import { insertEvent, insertPatients, insertRecords, insertSelections } from './support/fixtures.js';
+import { DELETE_EVENT, DELETE_PATIENT, DELETE_RECORDS, gid, insertEvent, insertPatients, insertRecords, insertSelections } from './support/index.js';
 
 type Vars = Record<string, unknown>;
-
-const gid = {
-  patient: (id: number) => toGlobalId('Patient', id),
-  record: (id: number) => toGlobalId('MedicalRecord', id),
-  event: (id: number) => toGlobalId('Event', id),
-  schedule: (id: number) => toGlobalId('Schedule', id),
-  selection: (id: number) => toGlobalId('Selection', id),
-};
 
 /** Fixture rows are created long before "now", so rows the mutations create are always the newest. */
 const FIXTURE_EPOCH = Date.parse('2024-01-01T00:00:00.000Z');
@@ -260,12 +251,9 @@ function bystanders(k: ReturnType<typeof kit>, variables: () => Vars) {
 
 const CREATE_PATIENT = `mutation ($input: CreatePatientInput!) { createPatient(input: $input) { id name version } }`;
 const UPDATE_PATIENT = `mutation ($input: UpdatePatientInput!) { updatePatient(input: $input) { id name version } }`;
-const DELETE_PATIENT = `mutation ($id: ID!) { deletePatient(id: $id) }`;
 const CREATE_RECORD = `mutation ($input: CreateRecordInput!) { createRecord(input: $input) { id diagnosis status version } }`;
 const UPDATE_RECORD = `mutation ($input: UpdateRecordInput!) { updateRecord(input: $input) { id diagnosis notes status version } }`;
-const DELETE_RECORDS = `mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }`;
 const CREATE_EVENT = `mutation ($input: CreateEventInput!) { createEvent(input: $input) { id title schedules { id date time } } }`;
-const DELETE_EVENT = `mutation ($id: ID!) { deleteEvent(id: $id) }`;
 const SET_SELECTIONS = `mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id schedule { id } } }`;
 
 // ===========================================================================

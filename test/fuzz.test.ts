@@ -65,14 +65,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { loadTypeDefs } from '../src/schema.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/fixtures.js';
+import { b64, CREATE_PATIENT_ID, CREATE_RECORD_ID, DELETE_EVENT, insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections, PRODUCTION_SECRET, SET_SELECTIONS_ID } from './support/index.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_202);
 const DEVELOPMENT_RUNS = 2000;
 const PRODUCTION_RUNS = 1500;
 const LOG_BURST_RUNS = 300;
 const CONCURRENCY = 16;
-const PRODUCTION_SECRET = 'a-production-secret-of-at-least-32-characters!';
 const MARKER = 'Mk9PrivateMarker';
 
 console.info(`fuzz.test.ts: fast-check seed ${SEED} (set FUZZ_SEED to change it; the same seed sends the same requests)`);
@@ -117,7 +116,6 @@ const TOKEN_KINDS = [
 ] as const;
 type TokenKind = (typeof TOKEN_KINDS)[number];
 
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 async function tokensFor(gw: TestGateway, ids: Ids): Promise<Record<TokenKind, string | undefined>> {
@@ -1152,7 +1150,7 @@ function fixedCases(label: string, ids: Ids): FixedCase[] {
       name: 'createRecord by a clinician token whose clinician does not exist',
       token: 'unknownClinician',
       envelope: {
-        query: 'mutation ($input: CreateRecordInput!) { createRecord(input: $input) { id } }',
+        query: CREATE_RECORD_ID,
         variables: { input: { patientId, diagnosis: `${label} by nobody`, notes: `${label} notes` } },
       },
       status: 200,
@@ -1163,7 +1161,7 @@ function fixedCases(label: string, ids: Ids): FixedCase[] {
       name: 'createPatient by a clinician token whose clinician does not exist',
       token: 'unknownClinician',
       envelope: {
-        query: 'mutation ($input: CreatePatientInput!) { createPatient(input: $input) { id } }',
+        query: CREATE_PATIENT_ID,
         variables: { input: { name: `${label} Nobody`, email: `${label.toLowerCase()}@example.org`, birthDate: '1990-01-01' } },
       },
       status: 200,
@@ -1278,9 +1276,9 @@ describe.each([
       });
       const event = (JSON.parse(created.text) as { data: { createEvent: { id: string; schedules: { id: string }[] } } }).data.createEvent;
       const racing = [
-        { query: 'mutation ($id: ID!) { deleteEvent(id: $id) }', variables: { id: event.id } },
+        { query: DELETE_EVENT, variables: { id: event.id } },
         ...target().world.ids.patients.slice(0, 3).map((patient) => ({
-          query: 'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
+          query: SET_SELECTIONS_ID,
           variables: { input: { eventId: event.id, patientId: toGlobalId('Patient', patient), scheduleIds: event.schedules.map((schedule) => schedule.id) } },
         })),
       ].map(request);
@@ -1469,7 +1467,7 @@ describe('logs never hold patient data (LOG_LEVEL=trace)', () => {
       {
         name: 'createRecord for a patient that does not exist (a foreign-key failure)',
         envelope: {
-          query: 'mutation ($input: CreateRecordInput!) { createRecord(input: $input) { id } }',
+          query: CREATE_RECORD_ID,
           variables: { input: { patientId: toGlobalId('Patient', 987_654_321), diagnosis: `${MARKER} orphan`, notes: `${MARKER} notes` } },
         },
         code: 'NOT_FOUND',
@@ -1477,7 +1475,7 @@ describe('logs never hold patient data (LOG_LEVEL=trace)', () => {
       {
         name: 'setSelections for a patient that does not exist',
         envelope: {
-          query: 'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
+          query: SET_SELECTIONS_ID,
           variables: { input: { patientId: toGlobalId('Patient', 987_654_321), eventId: toGlobalId('Event', logged.world.ids.events[0]!), scheduleIds: [] } },
         },
         code: 'NOT_FOUND',
@@ -1485,7 +1483,7 @@ describe('logs never hold patient data (LOG_LEVEL=trace)', () => {
       {
         name: 'createRecord refused by a trigger',
         envelope: {
-          query: 'mutation ($input: CreateRecordInput!) { createRecord(input: $input) { id } }',
+          query: CREATE_RECORD_ID,
           variables: { input: { patientId, diagnosis: `${MARKER} trigger-refusal`, treatment: `${MARKER} rest` } },
         },
         code: 'INTERNAL_SERVER_ERROR',
@@ -1493,7 +1491,7 @@ describe('logs never hold patient data (LOG_LEVEL=trace)', () => {
       {
         name: 'createPatient refused by a trigger',
         envelope: {
-          query: 'mutation ($input: CreatePatientInput!) { createPatient(input: $input) { id } }',
+          query: CREATE_PATIENT_ID,
           variables: { input: { name: `${MARKER} trigger-refusal`, email: `${marker}.new@example.org`, birthDate: '1990-01-01' } },
         },
         code: 'INTERNAL_SERVER_ERROR',
@@ -1502,7 +1500,7 @@ describe('logs never hold patient data (LOG_LEVEL=trace)', () => {
         // The server's message then spans two lines: a log that drops only the first line of a stack keeps the second.
         name: 'createPatient refused by a trigger, the marker after a line break',
         envelope: {
-          query: 'mutation ($input: CreatePatientInput!) { createPatient(input: $input) { id } }',
+          query: CREATE_PATIENT_ID,
           variables: { input: { name: `Line one\n${MARKER} trigger-refusal`, birthDate: '1990-01-01' } },
         },
         code: 'INTERNAL_SERVER_ERROR',

@@ -19,22 +19,9 @@ import { totalStatements } from '../src/db/sql-counter.js';
 import { sha256Hex } from '../src/persisted/manifest.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertPatients } from './support/fixtures.js';
+import { codes, insertPatients, post, PRODUCTION_SECRET } from './support/index.js';
 
-const PRODUCTION_SECRET = 'a-production-secret-of-at-least-32-characters!';
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-}
-
-async function post(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Answer['body'] };
-}
-
-const codes = (answer: Answer) => (answer.body.errors ?? []).map((error) => error.extensions?.code);
 const apq = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
 
 async function token(secret: string, claims: { iat?: number; exp: number }): Promise<string> {

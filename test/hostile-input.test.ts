@@ -39,7 +39,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCursorCodec } from '../src/relay/cursor.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertEvent, insertPatients, insertRecords } from './support/fixtures.js';
+import { b64, base64urlJson, CREATE_EVENT_ID, CREATE_PATIENT_ID, CREATE_RECORD_ID, DELETE_EVENT, DELETE_PATIENT, DELETE_RECORDS, gid, type GraphQLBody, insertClinicians, insertEvent, insertPatients, insertRecords, listen, SET_SELECTIONS_ID } from './support/index.js';
 
 let gw: TestGateway;
 let graphqlUrl: string;
@@ -70,9 +70,7 @@ beforeAll(async () => {
   const event = await insertEvent(pool, { title: 'Vaccination day', organizerId: clinicianRowId, days: 1, slotsPerDay: 2 });
   eventRowId = event.eventId;
   scheduleRowIds = event.scheduleIds;
-  const { url, port } = await gw.gateway.listen();
-  graphqlUrl = url;
-  origin = `http://127.0.0.1:${port}`;
+  ({ url: graphqlUrl, origin } = await listen(gw));
   admin = (await gw.authorizationFor('admin')) as string;
 });
 
@@ -81,11 +79,6 @@ afterAll(async () => {
 });
 
 // ---------------------------------------------------------------- helpers
-
-interface GraphQLBody {
-  data?: Record<string, any> | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
-}
 
 interface Reply {
   status: number;
@@ -167,13 +160,6 @@ function plus(counts: Record<Table, number>, delta: Partial<Record<Table, number
   return Object.fromEntries(TABLES.map((table) => [table, counts[table] + (delta[table] ?? 0)])) as Record<Table, number>;
 }
 
-const gid = {
-  patient: (id: number) => toGlobalId('Patient', id),
-  record: (id: number) => toGlobalId('MedicalRecord', id),
-  event: (id: number) => toGlobalId('Event', id),
-  schedule: (id: number) => toGlobalId('Schedule', id),
-};
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 /** `levels` arrays inside each other: `[[[…]]]`. */
 const nestedArrays = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
 /** `levels` objects inside each other: `{"a":{"a":…1…}}`. */
@@ -363,13 +349,13 @@ describe('deeply nested and oversized variables', () => {
   it.each<{ name: string; query: string; variables: () => Record<string, unknown>; message: RegExp }>([
     {
       name: 'deleteRecords with 1,001 ids',
-      query: 'mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }',
+      query: DELETE_RECORDS,
       variables: () => ({ ids: Array.from({ length: 1001 }, () => gid.record(recordRowId)) }),
       message: /"ids" must hold 0\.\.1000 items, got 1001/,
     },
     {
       name: 'setSelections with 1,001 schedule ids',
-      query: 'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
+      query: SET_SELECTIONS_ID,
       variables: () => ({
         input: {
           eventId: gid.event(eventRowId),
@@ -381,7 +367,7 @@ describe('deeply nested and oversized variables', () => {
     },
     {
       name: 'createEvent with 1,001 slots',
-      query: 'mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }',
+      query: CREATE_EVENT_ID,
       variables: () => ({
         input: { title: 'Too many', slots: Array.from({ length: 1001 }, () => ({ date: '2026-12-07', time: '09:00' })) },
       }),
@@ -389,25 +375,25 @@ describe('deeply nested and oversized variables', () => {
     },
     {
       name: 'a 900,000-character name',
-      query: 'mutation ($input: CreatePatientInput!) { createPatient(input: $input) { id } }',
+      query: CREATE_PATIENT_ID,
       variables: () => ({ input: { name: 'n'.repeat(900_000), birthDate: '1990-01-01' } }),
       message: /"input\.name" must be 1\.\.200 characters after trimming, got 900000/,
     },
     {
       name: 'a 900,000-character global id',
-      query: 'mutation ($id: ID!) { deletePatient(id: $id) }',
+      query: DELETE_PATIENT,
       variables: () => ({ id: 'A'.repeat(900_000) }),
       message: /"id" is not a valid global id/,
     },
     {
       name: '20,000 astral characters of notes (80,000 bytes, over a TEXT column)',
-      query: 'mutation ($input: CreateRecordInput!) { createRecord(input: $input) { id } }',
+      query: CREATE_RECORD_ID,
       variables: () => ({ input: { patientId: gid.patient(patientRowId), diagnosis: 'Flu', notes: '😀'.repeat(20_000) } }),
       message: /"input\.notes" must be at most 65535 bytes of UTF-8, got 80000/,
     },
     {
       name: '20,000 astral characters of event description',
-      query: 'mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }',
+      query: CREATE_EVENT_ID,
       variables: () => ({
         input: { title: 'Talk', description: '𝕏'.repeat(20_000), slots: [{ date: '2026-12-07', time: '09:00' }] },
       }),
@@ -425,13 +411,13 @@ describe('deeply nested and oversized variables', () => {
   it.each<{ name: string; query: string; variables: () => Record<string, unknown>; cost: number }>([
     {
       name: 'deleteRecords with 10,000 ids',
-      query: 'mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }',
+      query: DELETE_RECORDS,
       variables: () => ({ ids: Array.from({ length: 10_000 }, () => gid.record(recordRowId)) }),
       cost: 10_000,
     },
     {
       name: 'setSelections with 10,000 schedule ids',
-      query: 'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
+      query: SET_SELECTIONS_ID,
       variables: () => ({
         input: {
           eventId: gid.event(eventRowId),
@@ -444,7 +430,7 @@ describe('deeply nested and oversized variables', () => {
     },
     {
       name: 'createEvent with 10,000 slots',
-      query: 'mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }',
+      query: CREATE_EVENT_ID,
       variables: () => ({
         input: { title: 'Too many', slots: Array.from({ length: 10_000 }, () => ({ date: '2026-12-07', time: '09:00' })) },
       }),
@@ -462,7 +448,7 @@ describe('deeply nested and oversized variables', () => {
   it('stores 20,000 characters of two-byte text in a TEXT column (the byte limit refuses only what MySQL cannot hold)', async () => {
     const notes = 'é'.repeat(20_000);
     const answer = await post({
-      query: 'mutation ($input: CreateRecordInput!) { createRecord(input: $input) { id } }',
+      query: CREATE_RECORD_ID,
       variables: { input: { patientId: gid.patient(patientRowId), diagnosis: 'Long notes', notes } },
     });
     expect(answer.json.errors).toBeUndefined();
@@ -721,7 +707,6 @@ describe('invalid scalar values', () => {
 // ---------------------------------------------------------------- tokens
 
 const now = () => Math.floor(Date.now() / 1000);
-const base64url = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 /** A JWT with exactly these claims (no defaults), HS256 with the gateway's secret unless told otherwise. */
 function jwt(claims: JWTPayload, options: { secret?: string; alg?: 'HS256' | 'HS512' } = {}): Promise<string> {
@@ -734,7 +719,7 @@ const valid = () => ({ sub: 'hostile-admin', role: 'admin', exp: now() + 3600 })
 
 describe('refused tokens and Authorization headers over HTTP', () => {
   const refusals: { name: string; authorization: () => Promise<string>; why: RegExp }[] = [
-    { name: 'an alg:none token', authorization: async () => `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(valid())}.`, why: /only HS256/ },
+    { name: 'an alg:none token', authorization: async () => `Bearer ${base64urlJson({ alg: 'none', typ: 'JWT' })}.${base64urlJson(valid())}.`, why: /only HS256/ },
     { name: 'an HS512 token with the right secret', authorization: async () => `Bearer ${await jwt(valid(), { alg: 'HS512' })}`, why: /only HS256/ },
     { name: 'a token signed with a wrong secret', authorization: async () => `Bearer ${await jwt(valid(), { secret: 'a-wrong-secret-of-sufficient-length-0123456789' })}`, why: /signature does not verify/ },
     { name: 'a token whose signature was stripped', authorization: async () => `Bearer ${(await jwt(valid())).replace(/\.[^.]+$/, '.')}`, why: /signature does not verify|not a well-formed JWT/ },
@@ -786,7 +771,7 @@ describe('refused tokens and Authorization headers over HTTP', () => {
 
   it('refuses a mutation with a forged token with UNAUTHENTICATED and writes nothing', async () => {
     const before = await rowCounts();
-    const forged = `Bearer ${base64url({ alg: 'none' })}.${base64url(valid())}.`;
+    const forged = `Bearer ${base64urlJson({ alg: 'none' })}.${base64urlJson(valid())}.`;
     const answer = await post({ query: CREATE_PATIENT, variables: { input: { name: 'Forged', birthDate: '1990-01-01' } } }, { authorization: forged });
     expectRefusal(answer, 200, 'UNAUTHENTICATED', { sql: '0' });
     expect(answer.json.data).toBeNull();
@@ -898,12 +883,12 @@ describe('global ids of every wrong shape', () => {
     { name: 'updatePatient with an Event id', query: UPDATE_PATIENT, variables: () => ({ input: { id: gid.event(eventRowId), expectedVersion: 1, name: 'x' } }), field: 'input.id' },
     { name: 'updateRecord with a Patient id', query: UPDATE_RECORD, variables: () => ({ input: { id: gid.patient(patientRowId), expectedVersion: 1, notes: 'x' } }), field: 'input.id' },
     { name: 'createRecord with a malformed patientId', query: CREATE_RECORD, variables: () => ({ input: { patientId: b64("Patient:1' OR '1'='1"), diagnosis: 'x' } }), field: 'input.patientId' },
-    { name: 'deletePatient with a NUL id', query: 'mutation ($id: ID!) { deletePatient(id: $id) }', variables: () => ({ id: '\u0000' }), field: 'id' },
-    { name: 'deleteEvent with a Schedule id', query: 'mutation ($id: ID!) { deleteEvent(id: $id) }', variables: () => ({ id: gid.schedule(scheduleRowIds[0]!) }), field: 'id' },
-    { name: 'deleteRecords with one malformed id among good ones', query: 'mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }', variables: () => ({ ids: [gid.record(recordRowId), b64('MedicalRecord:-1')] }), field: 'ids[1]' },
+    { name: 'deletePatient with a NUL id', query: DELETE_PATIENT, variables: () => ({ id: '\u0000' }), field: 'id' },
+    { name: 'deleteEvent with a Schedule id', query: DELETE_EVENT, variables: () => ({ id: gid.schedule(scheduleRowIds[0]!) }), field: 'id' },
+    { name: 'deleteRecords with one malformed id among good ones', query: DELETE_RECORDS, variables: () => ({ ids: [gid.record(recordRowId), b64('MedicalRecord:-1')] }), field: 'ids[1]' },
     {
       name: 'setSelections with a foreign-type schedule id',
-      query: 'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
+      query: SET_SELECTIONS_ID,
       variables: () => ({ input: { eventId: gid.event(eventRowId), patientId: gid.patient(patientRowId), scheduleIds: [gid.event(eventRowId)] } }),
       field: 'input.scheduleIds[0]',
     },

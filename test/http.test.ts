@@ -13,7 +13,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertPatients, insertRecords } from './support/fixtures.js';
+import { type GraphQLBody, insertClinicians, insertPatients, insertRecords, listen } from './support/index.js';
 
 let gw: TestGateway;
 let graphqlUrl: string;
@@ -31,20 +31,13 @@ beforeAll(async () => {
   ];
   patientId = toGlobalId('Patient', patient);
   recordId = toGlobalId('MedicalRecord', record);
-  const { url, port } = await gw.gateway.listen();
-  graphqlUrl = url;
-  origin = `http://127.0.0.1:${port}`;
+  ({ url: graphqlUrl, origin } = await listen(gw));
   adminAuthorization = (await gw.authorizationFor('admin')) as string;
 });
 
 afterAll(async () => {
   await gw?.close();
 });
-
-interface GraphQLBody {
-  data?: Record<string, any> | null;
-  errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
-}
 
 async function postGraphQL(
   body: string | Record<string, unknown>,

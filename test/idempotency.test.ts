@@ -10,20 +10,12 @@
  * Redis that dies after start: keyed mutations are refused with
  * SERVICE_UNAVAILABLE rather than run unguarded, unkeyed ones still work.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { signToken } from '../src/auth/token.js';
-import { insertClinicians, insertEvent, insertPatients } from './support/fixtures.js';
-
-const run = promisify(execFile);
+import { insertClinicians, insertEvent, insertPatients, PrivateRedis, waitFor } from './support/index.js';
 
 const CREATE_PATIENT = `mutation CreatePatient($input: CreatePatientInput!) {
   createPatient(input: $input) { id name birthDate version }
@@ -46,17 +38,6 @@ async function countPatientsNamed(gw: TestGateway, name: string): Promise<number
     name,
   ]);
   return Number(rows[0]?.total);
-}
-
-/** Polls `probe` until it returns a value, for at most `boundMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, boundMs = 10_000): Promise<T> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what} after ${boundMs} ms.`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Sets innodb_lock_wait_timeout on every connection of the gateway's pool (all are taken, so all exist). */
@@ -109,12 +90,15 @@ describe.each(STORES)('Idempotency-Key with the $store key store', ({ store, env
   async function updateIsWaiting(): Promise<void> {
     const observer = await gw.database.pool.getConnection();
     try {
-      await waitFor('the UPDATE of patients to wait for its lock', async () => {
-        const [rows] = await observer.query<RowDataPacket[]>(
-          "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE 'update `patients`%'",
-        );
-        return rows.length > 0 ? true : undefined;
-      });
+      await waitFor(
+        async () => {
+          const [rows] = await observer.query<RowDataPacket[]>(
+            "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE 'update `patients`%'",
+          );
+          return rows.length > 0;
+        },
+        { what: 'the UPDATE of patients to wait for its lock' },
+      );
     } finally {
       observer.release();
     }
@@ -346,61 +330,20 @@ describe.each(STORES)('Idempotency-Key with the $store key store', ({ store, env
 
 describe('Idempotency-Key when Redis goes away after start', () => {
   let gw: TestGateway | undefined;
-  let port: number;
-  let workDirectory: string;
-
-  /** A free TCP port on 127.0.0.1, as the OS hands it out. */
-  function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: chosen } = server.address() as net.AddressInfo;
-        server.close(() => resolve(chosen));
-      });
-    });
-  }
-
-  const redisCli = (...args: string[]) => run('redis-cli', ['-p', String(port), ...args]);
-  const pidFile = () => path.join(workDirectory, 'redis.pid');
-
-  async function redisAnswers(): Promise<boolean> {
-    try {
-      return (await redisCli('ping')).stdout.trim() === 'PONG';
-    } catch {
-      return false;
-    }
-  }
+  let redis: PrivateRedis | undefined;
 
   beforeAll(async () => {
-    workDirectory = await mkdtemp(path.join(tmpdir(), 'idempotency-redis-'));
-    port = await freePort();
-    await run('redis-server', [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
-      '--dir', workDirectory,
-      '--pidfile', pidFile(),
-      '--daemonize', 'yes',
-    ]);
-    await waitFor('the spare Redis to answer', async () => ((await redisAnswers()) ? true : undefined));
+    redis = await PrivateRedis.start();
     gw = await createTestGateway({
       // Fault and lock choreography: no side executions comparing the engines (test/executors.test.ts covers them).
-      compareExecutors: false, name: 'idempotency_redis_down', env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+      compareExecutors: false, name: 'idempotency_redis_down', env: { REDIS_URL: redis.url } });
   });
 
   afterAll(async () => {
     try {
       await gw?.close();
     } finally {
-      if (await redisAnswers()) await redisCli('shutdown', 'nosave').catch(() => undefined);
-      // Only if it still answers (shutdown refused) is the pid it wrote still its own: end it by that pid.
-      if (await redisAnswers()) {
-        const pid = Number(await readFile(pidFile(), 'utf8').catch(() => ''));
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      }
-      await rm(workDirectory, { recursive: true, force: true });
+      await redis?.dispose();
     }
   });
 
@@ -415,8 +358,8 @@ describe('Idempotency-Key when Redis goes away after start', () => {
     expect(replayBeforeOutage.headers['idempotent-replayed']).toBe('true');
     expect(replayBeforeOutage.sqlCount).toBe(0);
 
-    await redisCli('shutdown', 'nosave').catch(() => undefined);
-    await waitFor('the spare Redis to stop', async () => ((await redisAnswers()) ? undefined : true));
+    await redis!.cli('shutdown', 'nosave').catch(() => undefined);
+    await waitFor(async () => !(await redis!.answers()), { what: 'the spare Redis to stop' });
 
     const keyedDuringOutage = await gateway.run(CREATE_PATIENT, newPatient('Keyed During Outage'), {
       headers: keyed('during-outage'),

@@ -12,6 +12,7 @@ import { analyzeOperation } from '../src/limits/analysis.js';
 import { LIMIT_CODES } from '../src/plugins/metrics.js';
 import { loadTypeDefs } from '../src/schema.js';
 import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
+import { CREATE_EVENT_ID, SET_SELECTIONS_ID } from './support/index.js';
 
 
 const codes = (errors: readonly GraphQLFormattedError[] | undefined) => (errors ?? []).map((error) => error.extensions?.code);
@@ -236,14 +237,14 @@ describe('cost estimation', () => {
     // From variables: 1,000 slots + the event 1.
     [
       'list input field from a variable',
-      'mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }',
+      CREATE_EVENT_ID,
       { input: { title: 't', slots: Array.from({ length: 1000 }, (_, i) => ({ date: '2026-01-01', time: `${i}` })) } },
       1001,
     ],
     // setSelections: 1,000 assumed selections × 1 + 4 schedule ids.
     [
       'scheduleIds',
-      'mutation ($input: SetSelectionsInput!) { setSelections(input: $input) { id } }',
+      SET_SELECTIONS_ID,
       { input: { eventId: 'e', patientId: 'p', scheduleIds: ['a', 'b', 'c', 'd'] } },
       1004,
     ],

@@ -10,10 +10,9 @@
  * about the exposed values.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { insertPatients, insertRecords, listen, startTcpProxy, type TcpProxy, waitFor } from './support/index.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, endpointOf, TEST_REDIS_URL, via, type TestGateway } from '../src/testing/index.js';
-import { insertPatients, insertRecords } from './support/fixtures.js';
 
 interface Sample {
   readonly name: string;
@@ -108,8 +107,7 @@ describe('GET /metrics', () => {
       gw.database.pool,
       patients.flatMap((patientId) => [1, 2, 3].map((n) => ({ patientId, diagnosis: `Diagnosis ${n}` }))),
     );
-    const { port } = await gw.gateway.listen();
-    origin = `http://127.0.0.1:${port}`;
+    ({ origin } = await listen(gw));
     post = client(`${origin}/graphql`, (await gw.authorizationFor('admin'))!);
   });
 
@@ -301,13 +299,14 @@ describe('the Redis breaker gauge', () => {
     expect(await counter('gateway_redis_errors_total')).toBeGreaterThan(errorsBefore);
 
     proxy.release();
-    let closed = false;
-    for (let attempt = 0; attempt < 200 && !closed; attempt += 1) {
-      expect((await read()).errors).toBeUndefined();
-      closed = (await gauge('gateway_redis_breaker_open')) === 0;
-      if (!closed) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    expect(closed).toBe(true);
+    await waitFor(
+      async () => {
+        expect((await read()).errors).toBeUndefined();
+        return (await gauge('gateway_redis_breaker_open')) === 0;
+      },
+      { what: 'the breaker to close once Redis replies again', intervalMs: 25 },
+    );
+    expect(await gauge('gateway_redis_breaker_open')).toBe(0);
     expect(await gauge('gateway_redis_connected')).toBe(1);
   });
 });

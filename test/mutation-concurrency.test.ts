@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction, type Tx } from '../src/db/transaction.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
-import { insertEvent, insertPatients, insertRecords, insertSelections } from './support/fixtures.js';
+import { CREATE_EVENT_ID, DELETE_PATIENT, insertEvent, insertPatients, insertRecords, insertSelections, waitFor } from './support/index.js';
 
 let gw: TestGateway;
 const rawConnections: mysql.Connection[] = [];
@@ -41,26 +41,18 @@ async function countRows(query: string, params: unknown[] = []): Promise<number>
   return Number(rows[0]?.total);
 }
 
-/** Polls `probe` until it returns a value, for at most `boundMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, boundMs = 10_000): Promise<T> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what} after ${boundMs} ms.`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** The id of the connection currently running a statement that starts with `statementStart`. */
 function connectionRunning(observer: mysql.Connection, statementStart: string): Promise<number> {
-  return waitFor(`a connection running "${statementStart}…"`, async () => {
-    const [rows] = await observer.query<RowDataPacket[]>(
-      'SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE ?',
-      [`${statementStart}%`],
-    );
-    return rows.length === 1 ? Number(rows[0]!.id) : undefined;
-  });
+  return waitFor(
+    async () => {
+      const [rows] = await observer.query<RowDataPacket[]>(
+        'SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND info LIKE ?',
+        [`${statementStart}%`],
+      );
+      return rows.length === 1 ? Number(rows[0]!.id) : undefined;
+    },
+    { what: `a connection running "${statementStart}…"` },
+  );
 }
 
 /** A deterministic pseudo-random generator (mulberry32), so a failing run can be replayed. */
@@ -260,7 +252,7 @@ describe('a transaction whose connection is killed half-way', () => {
     await holder.query('SELECT id FROM medical_records WHERE id = ? FOR UPDATE', [recordIds[1]]);
     let pending: Promise<RunResult> | undefined;
     try {
-      pending = gw.run('mutation ($id: ID!) { deletePatient(id: $id) }', { id: toGlobalId('Patient', patientRowId) });
+      pending = gw.run(DELETE_PATIENT, { id: toGlobalId('Patient', patientRowId) });
       // The selections are already deleted (uncommitted) when the records delete waits for the lock.
       const blocked = await connectionRunning(killer, 'delete from `medical_records`');
       await killer.query('KILL ?', [blocked]);
@@ -294,7 +286,7 @@ describe('a transaction whose connection is killed half-way', () => {
     await holder.query('SELECT * FROM schedules FOR UPDATE');
     let pending: Promise<RunResult> | undefined;
     try {
-      pending = gw.run('mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }', {
+      pending = gw.run(CREATE_EVENT_ID, {
         input: {
           title,
           slots: [

@@ -9,29 +9,12 @@
  */
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type RunResult, type TestGateway } from '../src/testing/index.js';
-import {
-  insertClinicians,
-  insertEvent,
-  insertPatients,
-  insertRecords,
-  insertSelections,
-  type PatientSeed,
-} from './support/fixtures.js';
+import { DELETE_EVENT, DELETE_PATIENT, DELETE_RECORDS, gid, insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections, type PatientSeed } from './support/index.js';
 
 let gw: TestGateway;
 /** Row id of the first clinician: the 'clinician' caller's token is Clinician:1. */
 let clinicianOne: number;
-
-const gid = {
-  patient: (id: number) => toGlobalId('Patient', id),
-  record: (id: number) => toGlobalId('MedicalRecord', id),
-  clinician: (id: number) => toGlobalId('Clinician', id),
-  event: (id: number) => toGlobalId('Event', id),
-  schedule: (id: number) => toGlobalId('Schedule', id),
-  selection: (id: number) => toGlobalId('Selection', id),
-};
 
 /** A well-formed global id of an unknown type ("Nothing:1"), a string that is no global id at all, and a row id nobody has. */
 const FOREIGN_TYPE_ID = Buffer.from('Nothing:1').toString('base64url');
@@ -169,7 +152,6 @@ const CREATE_PATIENT = `mutation ($input: CreatePatientInput!) {
 const UPDATE_PATIENT = `mutation ($input: UpdatePatientInput!) {
   updatePatient(input: $input) { id name email birthDate isActive createdAt updatedAt version }
 }`;
-const DELETE_PATIENT = `mutation ($id: ID!) { deletePatient(id: $id) }`;
 const CREATE_RECORD = `mutation ($input: CreateRecordInput!) {
   createRecord(input: $input) {
     id diagnosis treatment notes status createdAt updatedAt version
@@ -180,11 +162,9 @@ const CREATE_RECORD = `mutation ($input: CreateRecordInput!) {
 const UPDATE_RECORD = `mutation ($input: UpdateRecordInput!) {
   updateRecord(input: $input) { id diagnosis treatment notes status createdAt updatedAt version }
 }`;
-const DELETE_RECORDS = `mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }`;
 const CREATE_EVENT = `mutation ($input: CreateEventInput!) {
   createEvent(input: $input) { id title description version organizer { id } schedules { date day time } }
 }`;
-const DELETE_EVENT = `mutation ($id: ID!) { deleteEvent(id: $id) }`;
 const SET_SELECTIONS = `mutation ($input: SetSelectionsInput!) {
   setSelections(input: $input) { id patient { id } schedule { id date time } }
 }`;

@@ -11,40 +11,18 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, endpointOf, TEST_DATABASE_SERVER, via, type TestGateway } from '../src/testing/index.js';
-import { insertEvent, insertPatients } from './support/fixtures.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { type Answer, codes, insertEvent, insertPatients, post, readiness, startTcpProxy, type TcpProxy, waitFor } from './support/index.js';
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: { code?: string } }[] };
-}
+/** POSTs one operation as `authorization`. */
+const postAs = (url: string, authorization: string, query: string, variables?: Record<string, unknown>) =>
+  post(url, { query, variables }, { authorization });
 
-async function post(url: string, authorization: string, query: string, variables?: Record<string, unknown>): Promise<Answer> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Answer['body'] };
-}
-
-async function readiness(origin: string): Promise<number> {
-  return (await fetch(`${origin}/readyz`)).status;
-}
-
-/** Polls until `check` holds (a recovery happens in the background); fails with what was last seen. */
-async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, attempts = 100): Promise<T> {
+/** Polls `probe` until `check` holds of what it returns (a recovery happens in the background); resolves with that value. */
+async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, what = 'a background recovery'): Promise<T> {
   let last: T | undefined;
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
-    last = await probe();
-    if (check(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`condition never held; last value ${JSON.stringify(last)}`);
+  await waitFor(async () => check((last = await probe())), { what, intervalMs: 100 });
+  return last as T;
 }
-
-const codes = (answer: Answer) => (answer.body.errors ?? []).map((error) => error.extensions?.code);
 
 const PATIENT_NAMES = '{ patients(first: 5) { nodes { name } } }';
 
@@ -78,7 +56,7 @@ describe('a saturated pool', () => {
     expect(inProcess.errors?.map((error) => error.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(inProcess.sqlCount).toBe(0);
 
-    const overHttp = await post(url, admin, PATIENT_NAMES);
+    const overHttp = await postAs(url, admin, PATIENT_NAMES);
     expect(overHttp.status).toBe(503);
     expect(codes(overHttp)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(overHttp.body.data).toBeNull();
@@ -157,7 +135,7 @@ describe('the statement timeout and the request deadline', () => {
     await locker.query('LOCK TABLES events WRITE');
     let partial: Answer;
     try {
-      partial = await post(url, admin, both, { p: patientId, e: eventId });
+      partial = await postAs(url, admin, both, { p: patientId, e: eventId });
     } finally {
       await locker.query('UNLOCK TABLES');
     }
@@ -182,7 +160,7 @@ describe('the statement timeout and the request deadline', () => {
     await locker.query('LOCK TABLES events WRITE, schedules WRITE');
     let failed: Answer;
     try {
-      failed = await post(url, admin, eventOnly, { e: eventId });
+      failed = await postAs(url, admin, eventOnly, { e: eventId });
     } finally {
       await locker.query('UNLOCK TABLES');
     }
@@ -199,7 +177,7 @@ describe('the statement timeout and the request deadline', () => {
     await locker.query('LOCK TABLES patients WRITE');
     let failed: Answer;
     try {
-      failed = await post(
+      failed = await postAs(
         url,
         admin,
         'mutation ($id: ID!) { updatePatient(input: { id: $id, expectedVersion: 1, name: "Changed" }) { name } }',
@@ -244,7 +222,7 @@ describe('the request deadline', () => {
     await locker.query('LOCK TABLES patients WRITE');
     let late: Answer;
     try {
-      late = await post(url, admin, PATIENT_NAMES);
+      late = await postAs(url, admin, PATIENT_NAMES);
     } finally {
       // Let the execution finish after the deadline passed: its result must go nowhere.
       await locker.query("UPDATE patients SET name = 'Alice Ames-Late'");
@@ -258,7 +236,7 @@ describe('the request deadline', () => {
       /^gateway_request_deadline_exceeded_total 1$/m,
     );
 
-    const fresh = await post(url, admin, PATIENT_NAMES);
+    const fresh = await postAs(url, admin, PATIENT_NAMES);
     expect(fresh.status).toBe(200);
     expect(fresh.body.data?.patients.nodes).toEqual([{ name: 'Alice Ames-Late' }]);
   });
@@ -305,7 +283,7 @@ describe('MySQL gone, black-holed, and back', () => {
     await proxy.stop();
 
     expect(await readiness(origin)).toBe(503);
-    const down = await post(url, admin, PATIENT_NAMES);
+    const down = await postAs(url, admin, PATIENT_NAMES);
     expect(down.status).toBe(503);
     expect(codes(down)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(down.body.errors?.[0]?.message).toBe('The database is unavailable; retry later.');
@@ -313,7 +291,7 @@ describe('MySQL gone, black-holed, and back', () => {
 
     await proxy.start();
     await eventually(() => readiness(origin), (status) => status === 200);
-    const back = await post(url, admin, PATIENT_NAMES);
+    const back = await postAs(url, admin, PATIENT_NAMES);
     expect(back.status).toBe(200);
     expect(back.body.data?.patients.nodes).toEqual([{ name: 'Alice Ames' }]);
   });
@@ -321,7 +299,7 @@ describe('MySQL gone, black-holed, and back', () => {
   it('black-holed (a dead network): answers within the deadline instead of hanging; recovers after', async () => {
     const query = '{ patients(first: 3) { totalCount nodes { name } } }';
     proxy.blackhole();
-    const stuck = await post(url, admin, query);
+    const stuck = await postAs(url, admin, query);
     expect(stuck.status).toBe(503);
     expect(codes(stuck)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(await readiness(origin)).toBe(503);
@@ -329,7 +307,7 @@ describe('MySQL gone, black-holed, and back', () => {
     proxy.resume();
     await eventually(() => readiness(origin), (status) => status === 200);
     const back = await eventually(
-      () => post(url, admin, query),
+      () => postAs(url, admin, query),
       (answer) => answer.status === 200,
     );
     expect(back.body.errors).toBeUndefined();

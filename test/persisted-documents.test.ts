@@ -23,9 +23,8 @@ import { totalStatements } from '../src/db/sql-counter.js';
 import { sha256Hex } from '../src/persisted/manifest.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertEvent, insertPatients, insertRecords } from './support/fixtures.js';
+import { type Answer, get, insertClinicians, insertEvent, insertPatients, insertRecords, post, PRODUCTION_SECRET, send, sqlHeader } from './support/index.js';
 
-const PRODUCTION_SECRET = 'a-production-secret-of-at-least-32-characters!';
 const manifest = JSON.parse(readFileSync(new URL('../operations/persisted-documents.json', import.meta.url), 'utf8')) as Record<
   string,
   string
@@ -36,38 +35,9 @@ const hashOf = (operationName: string): string => {
   return entry[0];
 };
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-  text: string;
-}
-
-async function send(url: string, init: RequestInit): Promise<Answer> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  let body: Answer['body'] = {};
-  try {
-    body = JSON.parse(text) as Answer['body'];
-  } catch {
-    // Not JSON (an HTML page): the assertions on `text` and the content type say what it was.
-  }
-  return { status: response.status, headers: response.headers, body, text };
-}
-
-function post(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  return send(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
-}
-
-function get(url: string, params: Record<string, unknown>, headers: Record<string, string> = { 'apollo-require-preflight': 'true' }): Promise<Answer> {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) search.set(name, typeof value === 'string' ? value : JSON.stringify(value));
-  return send(`${url}?${search.toString()}`, { method: 'GET', headers });
-}
 
 const apq = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
 const code = (answer: Answer) => answer.body.errors?.[0]?.extensions?.code;
-const sqlHeader = (answer: Answer) => Number(answer.headers.get('x-sql-statements'));
 
 describe('development: automatic persisted queries', () => {
   let first: TestGateway;

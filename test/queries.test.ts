@@ -3,9 +3,8 @@
  * exact data and the exact number of SQL statements each document runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/fixtures.js';
+import { gid, insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/index.js';
 
 let gw: TestGateway;
 const ids = {} as {
@@ -60,15 +59,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
 });
-
-const gid = {
-  patient: (id: number) => toGlobalId('Patient', id),
-  record: (id: number) => toGlobalId('MedicalRecord', id),
-  clinician: (id: number) => toGlobalId('Clinician', id),
-  event: (id: number) => toGlobalId('Event', id),
-  schedule: (id: number) => toGlobalId('Schedule', id),
-  selection: (id: number) => toGlobalId('Selection', id),
-};
 
 describe('Patient', () => {
   it('resolves every scalar field from one statement', async () => {

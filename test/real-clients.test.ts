@@ -48,9 +48,8 @@ import type {
 import { totalStatements } from '../src/db/sql-counter.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertEvent, insertPatients, insertSelections } from './support/fixtures.js';
+import { insertEvent, insertPatients, insertSelections, PRODUCTION_SECRET } from './support/index.js';
 
-const PRODUCTION_SECRET = 'a-production-secret-of-at-least-32-characters!';
 
 // ---------------------------------------------------------------------------
 // Trusted documents: operations/persisted-documents.json, hash -> text.

@@ -26,13 +26,10 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRedis } from './support/redis-server.js';
+import { insertClinicians, insertPatients, insertRecords, nextInstant, PrivateRedis, startTcpProxy, waitFor } from './support/index.js';
 import { connectDatabase, migrateDatabase, type Database } from '../src/db/client.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, endpointOf, TEST_DATABASE_SERVER, TEST_REDIS_URL, via, type Caller, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertPatients, insertRecords, nextInstant } from './support/fixtures.js';
-import { startTcpProxy } from './support/tcp-proxy.js';
-import { waitFor } from './support/wait.js';
 
 /** The read-your-writes window of the gateways here; long enough that reads right after a write fall inside it on a loaded machine. */
 const WINDOW_MS = 1500;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type RunResult, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertPatients, insertRecords, manyPatients } from './support/fixtures.js';
+import { CREATE_RECORD_ID, DELETE_RECORDS, insertClinicians, insertPatients, insertRecords, manyPatients } from './support/index.js';
 
 const SEARCH = `query ($query: String!, $first: Int, $after: String, $status: RecordStatus, $patientId: ID, $orderBy: RecordSearchOrder) {
   searchRecords(query: $query, first: $first, after: $after, status: $status, patientId: $patientId, orderBy: $orderBy) {
@@ -296,7 +296,7 @@ describe('with caches on', () => {
   it('any record write invalidates search results: the next search sees it', async () => {
     await cached.run(SEARCH, { query: 'emphysema' });
     const created = await cached.run<{ createRecord: { id: string } }>(
-      'mutation ($input: CreateRecordInput!) { createRecord(input: $input) { id } }',
+      CREATE_RECORD_ID,
       { input: { patientId: toGlobalId('Patient', ids.warmOne!), diagnosis: 'Emphysema', notes: 'Follow-up' } },
     );
     expect(created.errors).toBeUndefined();
@@ -309,7 +309,7 @@ describe('with caches on', () => {
     expect(updated.errors).toBeUndefined();
     expect((await cached.run<SearchPage>(SEARCH, { query: 'emphysema' })).data!.searchRecords.totalCount).toBe(0);
     expect((await cached.run<SearchPage>(SEARCH, { query: 'pleurisy' })).data!.searchRecords.totalCount).toBe(1);
-    await cached.run('mutation ($ids: [ID!]!) { deleteRecords(ids: $ids) }', { ids: [created.data!.createRecord.id] });
+    await cached.run(DELETE_RECORDS, { ids: [created.data!.createRecord.id] });
     expect((await cached.run<SearchPage>(SEARCH, { query: 'pleurisy' })).data!.searchRecords.totalCount).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import { DEVELOPMENT_JWT_SECRET } from '../src/config.js';
 import { TEST_DATABASE_SERVER } from '../src/testing/index.js';
-import { waitFor } from './support/wait.js';
+import { freePort, waitFor } from './support/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = TEST_DATABASE_SERVER;
@@ -33,14 +33,6 @@ afterAll(async () => {
     await connection.end();
   }
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Gateway {
   readonly child: ChildProcess;

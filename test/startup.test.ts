@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_SERVER, TEST_REDIS_URL } from '../src/testing/index.js';
+import { freePort, waitFor } from './support/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 let occupier: net.Server;
@@ -63,19 +64,13 @@ describe('npm start on a taken port', () => {
   });
 });
 
-/** Resolves once nothing accepts connections on the port (polled: the condition, not a fixed sleep). */
-async function portFreed(port: number, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ port, host: '127.0.0.1' });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (!open) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
+/** Whether something accepts connections on the port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
 
 describe('npm start stopped through npm alone', () => {
@@ -87,34 +82,27 @@ describe('npm start stopped through npm alone', () => {
   });
 
   it('a SIGTERM to the npm process stops the gateway under it, which frees the port', async () => {
-    const free = net.createServer();
-    await new Promise<void>((resolve) => free.listen({ port: 0, host: '127.0.0.1' }, resolve));
-    const freePort = (free.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => free.close(() => resolve()));
+    const port = await freePort();
 
     const npm = spawn('npm', ['start'], {
       cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(freePort), DATABASE_URL: `${TEST_DATABASE_SERVER}/${database}`, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: `${database}:` },
+      env: { ...process.env, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: `${TEST_DATABASE_SERVER}/${database}`, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: `${database}:` },
     });
     let output = '';
     npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<void>((resolve) => npm.on('exit', () => resolve()));
-    const ready = await new Promise<boolean>((resolve) => {
-      const check = setInterval(() => {
-        if (!output.includes('GraphQL endpoint:')) return;
-        clearInterval(check);
-        resolve(true);
-      }, 100);
-      void exited.then(() => {
-        clearInterval(check);
-        resolve(false);
-      });
-    });
+    let gone = false;
+    void exited.then(() => (gone = true));
+    const ready = await waitFor(() => gone || output.includes('GraphQL endpoint:'), { what: 'npm start to print its banner', timeoutMs: 60_000 }).then(
+      () => !gone,
+      () => false,
+    );
     expect(ready, output).toBe(true);
 
     npm.kill('SIGTERM');
     await exited;
-    expect(await portFreed(freePort, 30_000), output).toBe(true);
+    await waitFor(async () => !(await accepts(port)), { what: `port ${port} to be freed`, timeoutMs: 30_000, intervalMs: 100 });
+    expect(await accepts(port), output).toBe(false);
   });
 });

@@ -14,7 +14,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTracing, TRACER_NAME } from '../src/telemetry/tracing.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertPatients, insertRecords } from './support/fixtures.js';
+import { insertPatients, insertRecords, listen } from './support/index.js';
 
 const exporter = new InMemorySpanExporter();
 let stopTracing: () => Promise<void>;
@@ -30,8 +30,7 @@ beforeAll(async () => {
     gw.database.pool,
     patients.flatMap((patientId) => [1, 2, 3].map((n) => ({ patientId, diagnosis: `Traced ${n}` }))),
   );
-  const { port } = await gw.gateway.listen();
-  origin = `http://127.0.0.1:${port}`;
+  ({ origin } = await listen(gw));
   authorization = (await gw.authorizationFor('admin'))!;
 });
 

@@ -26,9 +26,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totalStatements } from '../src/db/sql-counter.js';
 import { sha256Hex } from '../src/persisted/manifest.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
-import { insertClinicians, insertEvent, insertPatients } from './support/fixtures.js';
+import { insertClinicians, insertEvent, insertPatients, PRODUCTION_SECRET } from './support/index.js';
 
-const PRODUCTION_SECRET = 'a-production-secret-of-at-least-32-characters!';
 const manifest = JSON.parse(readFileSync(new URL('../operations/persisted-documents.json', import.meta.url), 'utf8')) as Record<
   string,
   string

@@ -13,35 +13,13 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './http.js';
+import { waitFor } from './wait.js';
 
 const exec = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A free TCP port on 127.0.0.1, as the OS hands it out. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `probe` until it returns a value, for at most `tries` tries `pauseMs` apart; throws naming `what` after that. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tries = 200, pauseMs = 25): Promise<T> {
-  for (let attempt = 0; attempt < tries; attempt += 1) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(pauseMs);
-  }
-  throw new Error(`Gave up waiting for ${what} after ${tries} tries.`);
-}
 
 /** Every redis-server started here, so that none outlives the test process. */
 const children = new Set<ChildProcess>();
@@ -92,7 +70,7 @@ export class PrivateRedis {
       child.once('exit', gone);
       child.once('error', gone);
     });
-    await waitFor(`the private Redis on port ${this.port} to answer`, async () => ((await this.answers()) ? true : undefined));
+    await waitFor(() => this.answers(), { what: `the private Redis on port ${this.port} to answer`, intervalMs: 25 });
   }
 
   /** redis-cli against this server (its timeout ends the client, never the server). */
