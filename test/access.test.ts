@@ -9,9 +9,10 @@
  * repeated document costs the same SQL again (loaders live per request).
  */
 import { SignJWT, type JWTPayload } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
+import { type Caller, type TestGateway } from '../src/testing/index.js';
 import { base64urlJson, insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/index.js';
 
 interface Ids {
@@ -32,12 +33,14 @@ interface Ids {
   selectionBSlotThree: string;
 }
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('access');
 let gw: TestGateway;
 let ids: Ids;
 let patientARowId: number;
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'access' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   const pool = gw.database.pool;
   const [clinicianOne, clinicianTwo] = (await insertClinicians(pool, ['Dr. Ada Grey', 'Dr. Ben Stone'])) as [
     number,
@@ -85,10 +88,6 @@ beforeAll(async () => {
     selectionBSlotTwo: toGlobalId('Selection', selectionBSlotTwo),
     selectionBSlotThree: toGlobalId('Selection', selectionBSlotThree),
   };
-});
-
-afterAll(async () => {
-  await gw?.close();
 });
 
 const patientAToken = (): Caller => ({ patientId: patientARowId });
@@ -175,7 +174,7 @@ const EVENT_WITH_SELECTIONS_SQL_FOR_PATIENT = 7;
 // ---------------------------------------------------------------- no token
 
 describe('without a token', () => {
-  it('answers { __typename } with no SQL', async () => {
+  test('answers { __typename } with no SQL', async () => {
     const { data, errors, sqlCount } = await gw.run('{ __typename }', undefined, { as: null });
     expect(errors).toBeUndefined();
     expect(data).toEqual({ __typename: 'Query' });
@@ -210,7 +209,7 @@ describe('without a token', () => {
     { field: 'record', document: () => ({ query: RECORD, variables: { id: ids.recordAFlu } }), data: { record: null } },
   ];
 
-  it.each(protectedFields)('refuses $field with UNAUTHENTICATED and no SQL', async ({ field, document, data: expected }) => {
+  test.each(protectedFields)('refuses $field with UNAUTHENTICATED and no SQL', async ({ field, document, data: expected }) => {
     const { query, variables } = document();
     const { data, errors, sqlCount } = await gw.run(query, variables, { as: null });
     expect(data).toEqual(expected);
@@ -221,7 +220,7 @@ describe('without a token', () => {
     expect(sqlCount).toBe(0);
   });
 
-  it('refuses introspection with UNAUTHENTICATED and no SQL', async () => {
+  test('refuses introspection with UNAUTHENTICATED and no SQL', async () => {
     const { data, errors, sqlCount } = await gw.run('{ __schema { queryType { name } } }', undefined, { as: null });
     expect(data ?? null).toBeNull();
     expect(errors).toHaveLength(1);
@@ -229,7 +228,7 @@ describe('without a token', () => {
     expect(sqlCount).toBe(0);
   });
 
-  it('refuses introspection hidden in a fragment', async () => {
+  test('refuses introspection hidden in a fragment', async () => {
     const { data, errors, sqlCount } = await gw.run(
       'query { ...Schema } fragment Schema on Query { __type(name: "Patient") { name } }',
       undefined,
@@ -240,7 +239,7 @@ describe('without a token', () => {
     expect(sqlCount).toBe(0);
   });
 
-  it.each(['admin', 'clinician', 'patient'] as const)('allows introspection with a %s token', async (role) => {
+  test.each(['admin', 'clinician', 'patient'] as const)('allows introspection with a %s token', async (role) => {
     const caller: Caller = role === 'patient' ? patientAToken() : role;
     const { data, errors, sqlCount } = await gw.run('{ __schema { queryType { name } } }', undefined, { as: caller });
     expect(errors).toBeUndefined();
@@ -312,7 +311,7 @@ describe('refused tokens', () => {
     },
   ];
 
-  it.each(refusals)('refuses $name with UNAUTHENTICATED saying why, and no SQL', async ({ authorization, why }) => {
+  test.each(refusals)('refuses $name with UNAUTHENTICATED saying why, and no SQL', async ({ authorization, why }) => {
     const header = await authorization();
     const { data, errors, sqlCount } = await gw.run(
       'query ($id: ID!) { viewer { role } patient(id: $id) { id } }',
@@ -329,7 +328,7 @@ describe('refused tokens', () => {
     expect(sqlCount).toBe(0);
   });
 
-  it('refuses introspection with a refused token, saying why', async () => {
+  test('refuses introspection with a refused token, saying why', async () => {
     const header = `Bearer ${await hs256Token({ role: 'admin' }, { expiresAt: now() - 3600 })}`;
     const { errors, sqlCount } = await gw.run('{ __schema { queryType { name } } }', undefined, {
       as: { authorization: header },
@@ -340,7 +339,7 @@ describe('refused tokens', () => {
     expect(sqlCount).toBe(0);
   });
 
-  it('accepts a hand-signed token with every required claim (the refusals above are about their one defect)', async () => {
+  test('accepts a hand-signed token with every required claim (the refusals above are about their one defect)', async () => {
     const header = `Bearer ${await hs256Token({ role: 'patient', patientId: ids.patientA }, { subject: 'alice' })}`;
     const { data, errors, sqlCount } = await gw.run(VIEWER, undefined, { as: { authorization: header } });
     expect(errors).toBeUndefined();
@@ -352,7 +351,7 @@ describe('refused tokens', () => {
 // ---------------------------------------------------------------- patient token
 
 describe('a patient token (patient A)', () => {
-  it('reads their own patient', async () => {
+  test('reads their own patient', async () => {
     const { data, errors, sqlCount } = await gw.run(
       'query ($id: ID!) { patient(id: $id) { id name email } }',
       { id: ids.patientA },
@@ -363,7 +362,7 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(1);
   });
 
-  it('reads their own records and selections through patient(id:)', async () => {
+  test('reads their own records and selections through patient(id:)', async () => {
     const { data, errors, sqlCount } = await gw.run(
       PATIENT_WITH_RECORDS_AND_SELECTIONS,
       { id: ids.patientA },
@@ -391,7 +390,7 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(PATIENT_WITH_RECORDS_AND_SELECTIONS_SQL);
   });
 
-  it('gets null, and no error, for another patient', async () => {
+  test('gets null, and no error, for another patient', async () => {
     const { data, errors, sqlCount } = await gw.run(
       PATIENT_WITH_RECORDS_AND_SELECTIONS,
       { id: ids.patientB },
@@ -402,7 +401,7 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(1);
   });
 
-  it('gets the same null for another patient as for a patient that does not exist', async () => {
+  test('gets the same null for another patient as for a patient that does not exist', async () => {
     const missing = await gw.run(PATIENT_WITH_RECORDS_AND_SELECTIONS, { id: toGlobalId('Patient', 999_999) }, {
       as: patientAToken(),
     });
@@ -412,7 +411,7 @@ describe('a patient token (patient A)', () => {
     expect(foreign.sqlCount).toBe(missing.sqlCount);
   });
 
-  it.each([
+  test.each([
     ['another patient', 'patientB'],
     ["another patient's record", 'recordBAsthma'],
     ["another patient's selection", 'selectionBSlotTwo'],
@@ -423,7 +422,7 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(1);
   });
 
-  it.each([
+  test.each([
     ['Patient', 'patientA'],
     ['MedicalRecord', 'recordAFlu'],
     ['Selection', 'selectionASlotOne'],
@@ -437,14 +436,14 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(1);
   });
 
-  it("gets null from record(id:) for another patient's record", async () => {
+  test("gets null from record(id:) for another patient's record", async () => {
     const { data, errors, sqlCount } = await gw.run(RECORD, { id: ids.recordBAsthma }, { as: patientAToken() });
     expect(errors).toBeUndefined();
     expect(data).toEqual({ record: null });
     expect(sqlCount).toBe(1);
   });
 
-  it('reads their own record through record(id:)', async () => {
+  test('reads their own record through record(id:)', async () => {
     const { data, errors, sqlCount } = await gw.run(RECORD, { id: ids.recordAFlu }, { as: patientAToken() });
     expect(errors).toBeUndefined();
     expect(data).toEqual({ record: { id: ids.recordAFlu, diagnosis: 'Flu', patient: { id: ids.patientA } } });
@@ -452,7 +451,7 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(2);
   });
 
-  it('gets null in nodes(ids:) exactly where node(id:) would be null', async () => {
+  test('gets null in nodes(ids:) exactly where node(id:) would be null', async () => {
     const { data, errors, sqlCount } = await gw.run(
       NODES,
       { ids: [ids.patientA, ids.patientB, ids.recordAFlu, ids.recordBAsthma, ids.event] },
@@ -472,14 +471,14 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(3);
   });
 
-  it('finds only themselves in patients, with totalCount 1', async () => {
+  test('finds only themselves in patients, with totalCount 1', async () => {
     const { data, errors, sqlCount } = await gw.run(PATIENT_LIST, undefined, { as: patientAToken() });
     expect(errors).toBeUndefined();
     expect(data).toEqual({ patients: { totalCount: 1, nodes: [{ id: ids.patientA }] } });
     expect(sqlCount).toBe(PATIENT_LIST_SQL);
   });
 
-  it('is the PATIENT viewer with their own patient', async () => {
+  test('is the PATIENT viewer with their own patient', async () => {
     const { data, errors, sqlCount } = await gw.run(VIEWER, undefined, { as: patientAToken() });
     expect(errors).toBeUndefined();
     expect(data).toEqual({
@@ -488,14 +487,14 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(1);
   });
 
-  it('reads every event', async () => {
+  test('reads every event', async () => {
     const { data, errors, sqlCount } = await gw.run(EVENT_LIST, undefined, { as: patientAToken() });
     expect(errors).toBeUndefined();
     expect(data).toEqual({ events: { totalCount: 1, nodes: [{ id: ids.event, title: 'Vaccination day' }] } });
     expect(sqlCount).toBe(2);
   });
 
-  it('sees only their own selections and participation in an event, while the counts are totals', async () => {
+  test('sees only their own selections and participation in an event, while the counts are totals', async () => {
     const { data, errors, sqlCount } = await gw.run(EVENT_WITH_SELECTIONS, { id: ids.event }, { as: patientAToken() });
     expect(errors).toBeUndefined();
     expect(data).toEqual({
@@ -521,7 +520,7 @@ describe('a patient token (patient A)', () => {
     expect(sqlCount).toBe(EVENT_WITH_SELECTIONS_SQL_FOR_PATIENT);
   });
 
-  it('gets the same answer and the same SQL when the same document runs twice (loaders live per request)', async () => {
+  test('gets the same answer and the same SQL when the same document runs twice (loaders live per request)', async () => {
     const first = await gw.run(EVENT_WITH_SELECTIONS, { id: ids.event }, { as: patientAToken() });
     const second = await gw.run(EVENT_WITH_SELECTIONS, { id: ids.event }, { as: patientAToken() });
     expect(first.errors).toBeUndefined();
@@ -531,7 +530,7 @@ describe('a patient token (patient A)', () => {
     expect(second.sqlCount).toBe(EVENT_WITH_SELECTIONS_SQL_FOR_PATIENT);
   });
 
-  it('does not get another patient from a cache warmed by a clinician request', async () => {
+  test('does not get another patient from a cache warmed by a clinician request', async () => {
     const clinician = await gw.run(NODE, { id: ids.patientB }, { as: 'clinician' });
     expect(clinician.data).toEqual({ node: { __typename: 'Patient', id: ids.patientB } });
     const patient = await gw.run(NODE, { id: ids.patientB }, { as: patientAToken() });
@@ -544,7 +543,7 @@ describe('a patient token (patient A)', () => {
 // ---------------------------------------------------------------- staff tokens
 
 describe.each(['clinician', 'admin'] as const)('a %s token', (role) => {
-  it("reads another patient's records and selections", async () => {
+  test("reads another patient's records and selections", async () => {
     const { data, errors, sqlCount } = await gw.run(PATIENT_WITH_RECORDS_AND_SELECTIONS, { id: ids.patientB }, { as: role });
     expect(errors).toBeUndefined();
     expect(data).toEqual({
@@ -565,14 +564,14 @@ describe.each(['clinician', 'admin'] as const)('a %s token', (role) => {
     expect(sqlCount).toBe(PATIENT_WITH_RECORDS_AND_SELECTIONS_SQL);
   });
 
-  it('reads every record through record(id:)', async () => {
+  test('reads every record through record(id:)', async () => {
     const { data, errors, sqlCount } = await gw.run(RECORD, { id: ids.recordBAsthma }, { as: role });
     expect(errors).toBeUndefined();
     expect(data).toEqual({ record: { id: ids.recordBAsthma, diagnosis: 'Asthma', patient: { id: ids.patientB } } });
     expect(sqlCount).toBe(2);
   });
 
-  it.each([
+  test.each([
     ['Patient', 'patientB'],
     ['MedicalRecord', 'recordBAsthma'],
     ['Selection', 'selectionBSlotThree'],
@@ -583,7 +582,7 @@ describe.each(['clinician', 'admin'] as const)('a %s token', (role) => {
     expect(sqlCount).toBe(1);
   });
 
-  it('gets every entry of nodes(ids:)', async () => {
+  test('gets every entry of nodes(ids:)', async () => {
     const { data, errors, sqlCount } = await gw.run(
       NODES,
       { ids: [ids.patientA, ids.patientB, ids.recordAFlu, ids.recordBAsthma, ids.event] },
@@ -602,14 +601,14 @@ describe.each(['clinician', 'admin'] as const)('a %s token', (role) => {
     expect(sqlCount).toBe(3);
   });
 
-  it('lists every patient, newest first', async () => {
+  test('lists every patient, newest first', async () => {
     const { data, errors, sqlCount } = await gw.run(PATIENT_LIST, undefined, { as: role });
     expect(errors).toBeUndefined();
     expect(data).toEqual({ patients: { totalCount: 2, nodes: [{ id: ids.patientB }, { id: ids.patientA }] } });
     expect(sqlCount).toBe(PATIENT_LIST_SQL);
   });
 
-  it('is the viewer of its role, without a patient and with no SQL', async () => {
+  test('is the viewer of its role, without a patient and with no SQL', async () => {
     const { data, errors, sqlCount } = await gw.run(VIEWER, undefined, { as: role });
     expect(errors).toBeUndefined();
     expect(data).toEqual({
@@ -621,7 +620,7 @@ describe.each(['clinician', 'admin'] as const)('a %s token', (role) => {
     expect(sqlCount).toBe(0);
   });
 
-  it("sees every patient's selections and every participant of an event", async () => {
+  test("sees every patient's selections and every participant of an event", async () => {
     const { data, errors, sqlCount } = await gw.run(EVENT_WITH_SELECTIONS, { id: ids.event }, { as: role });
     expect(errors).toBeUndefined();
     expect(data).toEqual({
@@ -654,7 +653,7 @@ describe.each(['clinician', 'admin'] as const)('a %s token', (role) => {
     expect(sqlCount).toBe(EVENT_WITH_SELECTIONS_SQL_FOR_STAFF);
   });
 
-  it('gets the same answer and the same SQL when the same document runs twice (loaders live per request)', async () => {
+  test('gets the same answer and the same SQL when the same document runs twice (loaders live per request)', async () => {
     const first = await gw.run(PATIENT_WITH_RECORDS_AND_SELECTIONS, { id: ids.patientB }, { as: role });
     const second = await gw.run(PATIENT_WITH_RECORDS_AND_SELECTIONS, { id: ids.patientB }, { as: role });
     expect(first.errors).toBeUndefined();

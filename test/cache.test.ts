@@ -5,18 +5,21 @@
  * concurrent cold reads run one MySQL load per fragment, and the development
  * `extensions.cache` report.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { totalStatements } from '../src/db/sql-counter.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
 import { insertEvent, insertPatients, insertRecords, insertSelections, manyPatients } from './support/fixtures.js';
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('cache', { cache: true });
 let gw: TestGateway;
 let patients: number[];
 let eventId: number;
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'cache', cache: true });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   patients = await insertPatients(gw.database.pool, manyPatients(5, 'Cached'));
   await insertRecords(
     gw.database.pool,
@@ -29,8 +32,6 @@ beforeAll(async () => {
     patients.map((patientId, index) => ({ patientId, scheduleId: event.scheduleIds[index]!, eventId })),
   );
 });
-
-afterAll(() => gw?.close());
 
 const PATIENT_PAGE = /* GraphQL */ `
   query ($first: Int) {
@@ -46,7 +47,7 @@ const OWN_PATIENT = /* GraphQL */ `
 `;
 
 describe('a repeated read', () => {
-  it('runs no SQL the second time', async () => {
+  test('runs no SQL the second time', async () => {
     const cold = await gw.run(PATIENT_PAGE, { first: 5 });
     expect(cold.errors).toBeUndefined();
     // The page, its count, the records pages (their window count answers recordCount), the authors.
@@ -57,7 +58,7 @@ describe('a repeated read', () => {
     expect(warm.data).toEqual(cold.data);
   });
 
-  it('runs no SQL from fragments alone when the response differs (another alias, same fields)', async () => {
+  test('runs no SQL from fragments alone when the response differs (another alias, same fields)', async () => {
     await gw.run(PATIENT_PAGE, { first: 5 });
     const other = await gw.run(
       `query ($first: Int) { list: patients(first: $first) { totalCount nodes { id name recordCount records(first: 2) { nodes { id diagnosis } } } } }`,
@@ -67,7 +68,7 @@ describe('a repeated read', () => {
     expect(other.sqlCount).toBe(0);
   });
 
-  it('by another patient does not see the first patient’s data', async () => {
+  test('by another patient does not see the first patient’s data', async () => {
     const [first, second] = patients as [number, number];
     const own = await gw.run(OWN_PATIENT, { id: toGlobalId('Patient', first) }, { as: { patientId: first } });
     expect(own.data?.patient?.name).toBeTruthy();
@@ -82,7 +83,7 @@ describe('a repeated read', () => {
 });
 
 describe('after a mutation', () => {
-  it('the next read is fresh', async () => {
+  test('the next read is fresh', async () => {
     const id = toGlobalId('Patient', patients[0]!);
     const read = () => gw.run(`query ($id: ID!) { patient(id: $id) { name version } }`, { id });
     const before = await read();
@@ -99,7 +100,7 @@ describe('after a mutation', () => {
 });
 
 describe('stampede protection', () => {
-  it('200 concurrent cold reads of one event page run one MySQL load per fragment', async () => {
+  test('200 concurrent cold reads of one event page run one MySQL load per fragment', async () => {
     const query = `query ($id: ID!) { event(id: $id) { title schedules { date selectionCount } } }`;
     const variables = { id: toGlobalId('Event', eventId) };
     const before = totalStatements();
@@ -113,7 +114,7 @@ describe('stampede protection', () => {
 });
 
 describe('extensions.cache', () => {
-  it('reports the response outcome and fragment statistics in development', async () => {
+  test('reports the response outcome and fragment statistics in development', async () => {
     const query = `query ($id: ID!) { event(id: $id) { title participantCount } }`;
     const response = await gw.gateway.apollo.executeOperation(
       { query, variables: { id: toGlobalId('Event', eventId) } },

@@ -14,19 +14,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { Kind, parse, print, type DocumentNode, type ExecutionResult } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
 import { QUERIES } from '../bench/scenarios.js';
 import { CREATE_PATIENT_ID, insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/index.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../operations/persisted-documents.json', import.meta.url), 'utf8')) as Record<string, string>;
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('executors', { compareExecutors: false });
 let gw: TestGateway;
 let ids: { patient: string; event: string; record: string; schedules: string[] };
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'executors', compareExecutors: false });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   const pool = gw.database.pool;
   const [clinician] = (await insertClinicians(pool, ['Dr. Both'])) as [number];
   const patients = await insertPatients(pool, [{ name: 'Jit Jane' }, { name: 'Js Jim' }, { name: 'Both Bo' }]);
@@ -40,8 +43,6 @@ beforeAll(async () => {
     schedules: scheduleIds.map((id) => toGlobalId('Schedule', id)),
   };
 });
-
-afterAll(() => gw?.close());
 
 /** The same answer in a comparable form: data, and each error's message, path, locations and code. */
 function comparable(result: ExecutionResult): string {
@@ -82,14 +83,14 @@ describe('graphql-jit and graphql-js answer alike', () => {
       .map(([, text]) => text),
   ];
 
-  it.each(queries.map((text) => [text.replace(/\s+/g, ' ').slice(0, 70), text]))('%s', async (_name, text) => {
+  test.each(queries.map((text) => [text.replace(/\s+/g, ' ').slice(0, 70), text]))('%s', async (_name, text) => {
     const document = parse(text);
     const { jit, js } = await both(document, variablesFor(document));
     expect(comparable(jit)).toEqual(comparable(js));
     expect(js.errors).toBeUndefined();
   });
 
-  it.each([
+  test.each([
     ['a malformed global id', 'query { patient(id: "not-an-id") { name } }', {}],
     ['an id of the wrong type', `query { patient(id: "${toGlobalId('Event', 1)}") { name } }`, {}],
     ['first out of range', 'query { patients(first: 1000) { nodes { name } } }', {}],
@@ -103,13 +104,13 @@ describe('graphql-jit and graphql-js answer alike', () => {
     expect(js.errors?.length).toBeGreaterThan(0);
   });
 
-  it('for a patient, whose access rules hide other patients through every path', async () => {
+  test('for a patient, whose access rules hide other patients through every path', async () => {
     const document = parse(`query ($id: ID!) { event(id: $id) { participantCount participants(first: 10) { totalCount nodes { name } } schedules { selectionCount selections { patient { name } } } } }`);
     const { jit, js } = await both(document, { id: ids.event }, { patientId: 1 });
     expect(comparable(jit)).toEqual(comparable(js));
   });
 
-  it('without a token: the same UNAUTHENTICATED errors field by field', async () => {
+  test('without a token: the same UNAUTHENTICATED errors field by field', async () => {
     const { jit, js } = await both(parse(QUERIES.S1), {}, null);
     expect(comparable(jit)).toEqual(comparable(js));
     expect(js.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -117,14 +118,14 @@ describe('graphql-jit and graphql-js answer alike', () => {
 });
 
 describe('plans', () => {
-  it('compiles a document on its second execution and reuses the plan after', async () => {
+  test('compiles a document on its second execution and reuses the plan after', async () => {
     const before = gw.gateway.execution.planCount();
     const query = `query PlanCount { patients(first: 2) { nodes { name } } } # ${Date.now()}`;
     for (let run = 0; run < 3; run += 1) expect((await gw.run(query)).errors).toBeUndefined();
     expect(gw.gateway.execution.planCount()).toBe(before + 1);
   });
 
-  it('interprets documents with @skip/@include, and gives the answer graphql-js gives', async () => {
+  test('interprets documents with @skip/@include, and gives the answer graphql-js gives', async () => {
     const document = parse(
       'query ($s: Boolean!) { patient(id: "' + ids.patient + '") { ...F ... @skip(if: $s) { selections { id schedule { id } } } } } fragment F on Patient { name selections { id } }',
     );

@@ -12,10 +12,11 @@
  * therefore fails the suite, naming the statement and its plan.
  */
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import type { SqlStatement } from '../src/db/sql-counter.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
 import {
   insertClinicians,
   insertEvent,
@@ -413,6 +414,8 @@ function describePlan(plan: readonly PlanRow[]): string {
     .join('\n');
 }
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('indexes');
 let gw: TestGateway;
 let seeded: Seeded;
 
@@ -426,8 +429,8 @@ async function endCursorOf(query: string, variables: Record<string, unknown>, pa
   return cursor;
 }
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'indexes' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   const rows = await seed(gw);
   const patientId = toGlobalId('Patient', patientWithRecords(rows));
   const eventId = toGlobalId('Event', firstEvent(rows).eventId);
@@ -460,17 +463,13 @@ beforeAll(async () => {
   };
 });
 
-afterAll(async () => {
-  await gw?.close();
-});
-
 async function explain(statement: SqlStatement): Promise<PlanRow[]> {
   const [plan] = await gw.database.pool.query<RowDataPacket[]>(`EXPLAIN ${statement.sql}`, [...statement.params]);
   return plan as PlanRow[];
 }
 
 describe('every access path reads its base tables through an index', () => {
-  it.each(ACCESS_PATHS.map((path) => [path.name, path] as const))('%s', async (_name, path) => {
+  test.each(ACCESS_PATHS.map((path) => [path.name, path] as const))('%s', async (_name, path) => {
     const result = await gw.run(path.query, path.variables?.(seeded) ?? {}, { captureStatements: true });
     expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
     expect(result.statements.length).toBeGreaterThan(0);

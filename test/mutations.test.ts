@@ -8,10 +8,13 @@
  * Refused and invalid calls must run no SQL and leave the database as it was.
  */
 import type { RowDataPacket } from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, type Caller, type RunResult, type TestGateway } from '../src/testing/index.js';
+import { beforeAll, describe, expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
+import { type Caller, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { DELETE_EVENT, DELETE_PATIENT, DELETE_RECORDS, gid, insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections, type PatientSeed } from './support/index.js';
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('mutations');
 let gw: TestGateway;
 /** Row id of the first clinician: the 'clinician' caller's token is Clinician:1. */
 let clinicianOne: number;
@@ -24,15 +27,11 @@ const MISSING_ROW = 987_654;
 /** The row id inside a global id the gateway returned. */
 const rowIdOf = (globalId: string) => Number(Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]);
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'mutations' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   [clinicianOne] = (await insertClinicians(gw.database.pool, ['Dr. Ada Byron', 'Dr. Ben Carter'])) as [number, number];
   // The 'clinician' caller's token names Clinician:1; the fresh database hands out 1 first.
   expect(clinicianOne).toBe(1);
-});
-
-afterAll(async () => {
-  await gw?.close();
 });
 
 // ---------------------------------------------------------------------------
@@ -174,7 +173,7 @@ const SET_SELECTIONS = `mutation ($input: SetSelectionsInput!) {
 // ---------------------------------------------------------------------------
 
 describe('createPatient', () => {
-  it('inserts the patient in one statement, trims the name and returns the row as stored', async () => {
+  test('inserts the patient in one statement, trims the name and returns the row as stored', async () => {
     const result = await gw.run(CREATE_PATIENT, {
       input: { name: '  Ann Example  ', email: 'ann@example.org', birthDate: '1984-02-29' },
     });
@@ -205,7 +204,7 @@ describe('createPatient', () => {
     expect(result.sqlCount).toBe(1); // INSERT
   });
 
-  it('lets a clinician create a patient, with isActive given and no email', async () => {
+  test('lets a clinician create a patient, with isActive given and no email', async () => {
     const result = await gw.run(
       CREATE_PATIENT,
       { input: { name: 'Clara Clinic', birthDate: '2000-10-10', isActive: false } },
@@ -220,7 +219,7 @@ describe('createPatient', () => {
     expect(result.sqlCount).toBe(2);
   });
 
-  it('returns nested fields read after the insert (an empty record list)', async () => {
+  test('returns nested fields read after the insert (an empty record list)', async () => {
     const result = await gw.run(
       `mutation ($input: CreatePatientInput!) {
         createPatient(input: $input) { name recordCount records { totalCount nodes { id } } selections { id } }
@@ -235,7 +234,7 @@ describe('createPatient', () => {
     expect(result.sqlCount).toBe(4);
   });
 
-  it.each([
+  test.each([
     ['an empty name', { name: '' }, 'input.name'],
     ['a whitespace-only name', { name: '   \t ' }, 'input.name'],
     ['a 201-character name', { name: 'x'.repeat(201) }, 'input.name'],
@@ -248,14 +247,14 @@ describe('createPatient', () => {
     expect(error.message).toContain(field);
   });
 
-  it('accepts a name of exactly 200 characters after trimming', async () => {
+  test('accepts a name of exactly 200 characters after trimming', async () => {
     const name = 'n'.repeat(200);
     const result = await gw.run(CREATE_PATIENT, { input: { name: `  ${name}  `, birthDate: '1990-01-01' } });
     expect(result.errors).toBeUndefined();
     expect(result.data!.createPatient.name).toBe(name);
   });
 
-  it('refuses an invalid email as a scalar error before any SQL', async () => {
+  test('refuses an invalid email as a scalar error before any SQL', async () => {
     const error = await expectRejectedWithoutSql('BAD_USER_INPUT', CREATE_PATIENT, {
       input: { name: 'Mail Less', email: 'not-an-email', birthDate: '1990-01-01' },
     });
@@ -268,7 +267,7 @@ describe('createPatient', () => {
 // ---------------------------------------------------------------------------
 
 describe('updatePatient', () => {
-  it('updates with the right expectedVersion: version + 1, new updatedAt, same createdAt, other fields kept', async () => {
+  test('updates with the right expectedVersion: version + 1, new updatedAt, same createdAt, other fields kept', async () => {
     const id = await newPatient({ name: 'Before Name', email: 'keep@example.org', birthDate: '1970-07-07', isActive: true });
     const before = (await patientRow(id))!;
     const result = await gw.run(UPDATE_PATIENT, { input: { id: gid.patient(id), expectedVersion: 1, name: '  After Name ' } });
@@ -311,7 +310,7 @@ describe('updatePatient', () => {
     expect(again.sqlCount).toBe(5);
   });
 
-  it('clears the email when it is set to null and keeps it when omitted', async () => {
+  test('clears the email when it is set to null and keeps it when omitted', async () => {
     const id = await newPatient({ email: 'old@example.org' });
     const kept = await gw.run(UPDATE_PATIENT, { input: { id: gid.patient(id), expectedVersion: 1, name: 'Renamed' } });
     expect(kept.data!.updatePatient.email).toBe('old@example.org');
@@ -321,7 +320,7 @@ describe('updatePatient', () => {
     expect(await patientRow(id)).toMatchObject({ name: 'Renamed', email: null, version: 3 });
   });
 
-  it('fails with CONFLICT and the current version when expectedVersion is stale, changing nothing', async () => {
+  test('fails with CONFLICT and the current version when expectedVersion is stale, changing nothing', async () => {
     const id = await newPatient({ name: 'Versioned' });
     await gw.run(UPDATE_PATIENT, { input: { id: gid.patient(id), expectedVersion: 1, name: 'Versioned Twice' } });
     const before = await databaseState();
@@ -335,7 +334,7 @@ describe('updatePatient', () => {
     expect(await patientRow(id)).toMatchObject({ name: 'Versioned Twice', version: 2 });
   });
 
-  it('fails with NOT_FOUND for a patient that does not exist', async () => {
+  test('fails with NOT_FOUND for a patient that does not exist', async () => {
     const before = await databaseState();
     const result = await gw.run(UPDATE_PATIENT, { input: { id: gid.patient(MISSING_ROW), expectedVersion: 1, name: 'Ghost' } });
     expect(errorOf(result).extensions?.code).toBe('NOT_FOUND');
@@ -343,7 +342,7 @@ describe('updatePatient', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it.each([
+  test.each([
     ['name: null', { name: null }, 'input.name'],
     ['an empty name', { name: '' }, 'input.name'],
     ['a whitespace-only name', { name: '    ' }, 'input.name'],
@@ -361,14 +360,14 @@ describe('updatePatient', () => {
     expect(error.message).toContain(field);
   });
 
-  it('refuses an invalid email as a scalar error before any SQL', async () => {
+  test('refuses an invalid email as a scalar error before any SQL', async () => {
     const id = await newPatient();
     await expectRejectedWithoutSql('BAD_USER_INPUT', UPDATE_PATIENT, {
       input: { id: gid.patient(id), expectedVersion: 1, email: 'a@@b' },
     });
   });
 
-  it.each([
+  test.each([
     ['an Event id', () => gid.event(1), /must be a Patient id, got an Event id/],
     ['a malformed id', () => MALFORMED_ID, /not a valid global id/],
     ['an id of an unknown type', () => FOREIGN_TYPE_ID, /not a valid global id/],
@@ -380,7 +379,7 @@ describe('updatePatient', () => {
     expect(error.message).toContain('input.id');
   });
 
-  it('returns nested records and counts as committed (loaders see the write)', async () => {
+  test('returns nested records and counts as committed (loaders see the write)', async () => {
     const id = await newPatient({ name: 'Nested Before' });
     await insertRecords(gw.database.pool, [
       { patientId: id, diagnosis: 'Older' },
@@ -405,7 +404,7 @@ describe('updatePatient', () => {
     expect(result.sqlCount).toBe(6);
   });
 
-  it('sees, in a later field of the same operation, what an earlier mutation field wrote', async () => {
+  test('sees, in a later field of the same operation, what an earlier mutation field wrote', async () => {
     const id = await newPatient({ name: 'Two Step' });
     const result = await gw.run(
       `mutation ($first: UpdatePatientInput!, $second: UpdatePatientInput!) {
@@ -472,7 +471,7 @@ describe('deletePatient', () => {
     return result.sqlCount;
   }
 
-  it('deletes the patient with all records and selections in the same number of statements for 1 and 1,000 children', async () => {
+  test('deletes the patient with all records and selections in the same number of statements for 1 and 1,000 children', async () => {
     const one = await deleteAndCount(1);
     const thousand = await deleteAndCount(1000);
     console.log(`deletePatient: 1 child → ${one} statements, 1000 children → ${thousand}`);
@@ -481,7 +480,7 @@ describe('deletePatient', () => {
     expect(thousand).toBe(one);
   });
 
-  it('deletes a patient that has no records or selections', async () => {
+  test('deletes a patient that has no records or selections', async () => {
     const id = await newPatient();
     const result = await gw.run(DELETE_PATIENT, { id: gid.patient(id) });
     expect(result.errors).toBeUndefined();
@@ -490,7 +489,7 @@ describe('deletePatient', () => {
     expect(result.sqlCount).toBe(6);
   });
 
-  it('fails with NOT_FOUND for a patient that does not exist, changing nothing', async () => {
+  test('fails with NOT_FOUND for a patient that does not exist, changing nothing', async () => {
     const before = await databaseState();
     const result = await gw.run(DELETE_PATIENT, { id: gid.patient(MISSING_ROW) });
     expect(errorOf(result).extensions?.code).toBe('NOT_FOUND');
@@ -498,7 +497,7 @@ describe('deletePatient', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it('refuses a Record id or a malformed id with BAD_USER_INPUT before any SQL', async () => {
+  test('refuses a Record id or a malformed id with BAD_USER_INPUT before any SQL', async () => {
     const id = await newPatient();
     const [recordId] = await insertRecords(gw.database.pool, [{ patientId: id }]);
     const wrongType = await expectRejectedWithoutSql('BAD_USER_INPUT', DELETE_PATIENT, { id: gid.record(recordId!) });
@@ -512,7 +511,7 @@ describe('deletePatient', () => {
 // ---------------------------------------------------------------------------
 
 describe('createRecord', () => {
-  it('records the calling clinician as the author, trims the diagnosis and defaults the status to PENDING', async () => {
+  test('records the calling clinician as the author, trims the diagnosis and defaults the status to PENDING', async () => {
     const patientId = await newPatient();
     const result = await gw.run(
       CREATE_RECORD,
@@ -552,7 +551,7 @@ describe('createRecord', () => {
     expect(result.sqlCount).toBe(4);
   });
 
-  it('records the clinician of the token, whichever clinician it is', async () => {
+  test('records the clinician of the token, whichever clinician it is', async () => {
     const patientId = await newPatient();
     const [, clinicianTwo] = (await selectRows<{ id: number }>('SELECT id FROM clinicians ORDER BY id')).map((row) => row.id);
     const result = await gw.run(
@@ -564,7 +563,7 @@ describe('createRecord', () => {
     expect(result.data!.createRecord.author).toEqual({ id: gid.clinician(clinicianTwo!), name: 'Dr. Ben Carter' });
   });
 
-  it('leaves the author null when an admin writes the record', async () => {
+  test('leaves the author null when an admin writes the record', async () => {
     const patientId = await newPatient();
     const result = await gw.run(CREATE_RECORD, {
       input: { patientId: gid.patient(patientId), diagnosis: 'Sprain', status: 'ACTIVE' },
@@ -577,7 +576,7 @@ describe('createRecord', () => {
     expect(result.sqlCount).toBe(2);
   });
 
-  it('returns the patient with counts that include the new record (loaders see the write)', async () => {
+  test('returns the patient with counts that include the new record (loaders see the write)', async () => {
     const patientId = await newPatient();
     await insertRecords(gw.database.pool, [{ patientId, diagnosis: 'Existing' }]);
     const result = await gw.run(
@@ -597,7 +596,7 @@ describe('createRecord', () => {
     expect(result.sqlCount).toBe(4);
   });
 
-  it('counts every record created earlier in the same operation', async () => {
+  test('counts every record created earlier in the same operation', async () => {
     const patientId = await newPatient();
     const result = await gw.run(
       `mutation ($first: CreateRecordInput!, $second: CreateRecordInput!) {
@@ -616,7 +615,7 @@ describe('createRecord', () => {
     });
   });
 
-  it('fails with NOT_FOUND for a patient that does not exist, writing nothing', async () => {
+  test('fails with NOT_FOUND for a patient that does not exist, writing nothing', async () => {
     const before = await databaseState();
     const result = await gw.run(CREATE_RECORD, { input: { patientId: gid.patient(MISSING_ROW), diagnosis: 'Orphan' } });
     expect(errorOf(result).extensions?.code).toBe('NOT_FOUND');
@@ -624,7 +623,7 @@ describe('createRecord', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it.each([
+  test.each([
     ['an empty diagnosis', { diagnosis: '' }, 'input.diagnosis'],
     ['a whitespace-only diagnosis', { diagnosis: ' \n ' }, 'input.diagnosis'],
     ['a 2001-character diagnosis', { diagnosis: 'd'.repeat(2001) }, 'input.diagnosis'],
@@ -639,7 +638,7 @@ describe('createRecord', () => {
     expect(error.message).toContain(field);
   });
 
-  it('accepts a 2000-character diagnosis and 20,000 characters of notes', async () => {
+  test('accepts a 2000-character diagnosis and 20,000 characters of notes', async () => {
     const patientId = await newPatient();
     const result = await gw.run(CREATE_RECORD, {
       input: { patientId: gid.patient(patientId), diagnosis: 'd'.repeat(2000), notes: 'n'.repeat(20_000) },
@@ -651,7 +650,7 @@ describe('createRecord', () => {
     expect(stored.notes).toHaveLength(20_000);
   });
 
-  it.each([
+  test.each([
     ['an Event id', () => gid.event(1), /must be a Patient id, got an Event id/],
     ['a malformed id', () => MALFORMED_ID, /not a valid global id/],
   ])('refuses %s as patientId with BAD_USER_INPUT before any SQL', async (_case, makeId, message) => {
@@ -676,7 +675,7 @@ describe('updateRecord', () => {
     return { patientId, recordId: recordId! };
   }
 
-  it('updates with the right expectedVersion: version + 1, new updatedAt, same createdAt, other fields kept', async () => {
+  test('updates with the right expectedVersion: version + 1, new updatedAt, same createdAt, other fields kept', async () => {
     const { patientId, recordId } = await newRecord();
     const before = (await recordRow(recordId))!;
     const result = await gw.run(
@@ -718,7 +717,7 @@ describe('updateRecord', () => {
     expect(await recordRow(recordId)).toMatchObject({ diagnosis: 'Confirmed', treatment: null, authorId: clinicianOne, version: 3 });
   });
 
-  it('fails with CONFLICT and the current version when expectedVersion is stale, changing nothing', async () => {
+  test('fails with CONFLICT and the current version when expectedVersion is stale, changing nothing', async () => {
     const { recordId } = await newRecord();
     await gw.run(UPDATE_RECORD, { input: { id: gid.record(recordId), expectedVersion: 1, status: 'CLOSED' } });
     const before = await databaseState();
@@ -731,7 +730,7 @@ describe('updateRecord', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it('fails with NOT_FOUND for a record that does not exist', async () => {
+  test('fails with NOT_FOUND for a record that does not exist', async () => {
     const before = await databaseState();
     const result = await gw.run(UPDATE_RECORD, { input: { id: gid.record(MISSING_ROW), expectedVersion: 1, status: 'CLOSED' } });
     expect(errorOf(result).extensions?.code).toBe('NOT_FOUND');
@@ -739,7 +738,7 @@ describe('updateRecord', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it.each([
+  test.each([
     ['diagnosis: null', { diagnosis: null }, 'input.diagnosis'],
     ['a whitespace-only diagnosis', { diagnosis: '   ' }, 'input.diagnosis'],
     ['a 2001-character diagnosis', { diagnosis: 'd'.repeat(2001) }, 'input.diagnosis'],
@@ -754,7 +753,7 @@ describe('updateRecord', () => {
     expect(error.message).toContain(field);
   });
 
-  it('refuses a Patient id as the record id with BAD_USER_INPUT before any SQL', async () => {
+  test('refuses a Patient id as the record id with BAD_USER_INPUT before any SQL', async () => {
     const { patientId } = await newRecord();
     const error = await expectRejectedWithoutSql('BAD_USER_INPUT', UPDATE_RECORD, {
       input: { id: gid.patient(patientId), expectedVersion: 1, status: 'CLOSED' },
@@ -768,7 +767,7 @@ describe('updateRecord', () => {
 // ---------------------------------------------------------------------------
 
 describe('deleteRecords', () => {
-  it('returns only the ids that existed, in input order, and deletes exactly those', async () => {
+  test('returns only the ids that existed, in input order, and deletes exactly those', async () => {
     const patientId = await newPatient();
     const [first, second, third, untouched] = (await insertRecords(gw.database.pool, [
       { patientId },
@@ -789,7 +788,7 @@ describe('deleteRecords', () => {
     expect(result.sqlCount).toBe(4);
   });
 
-  it('deletes 1 and 1,000 records in the same number of statements', async () => {
+  test('deletes 1 and 1,000 records in the same number of statements', async () => {
     const patientId = await newPatient();
     const ids = await insertRecords(gw.database.pool, Array.from({ length: 1001 }, () => ({ patientId })));
     const [single, ...thousand] = ids as [number, ...number[]];
@@ -808,7 +807,7 @@ describe('deleteRecords', () => {
     expect(many.sqlCount).toBe(one.sqlCount);
   });
 
-  it('returns an empty list when none of the ids exist, deleting nothing', async () => {
+  test('returns an empty list when none of the ids exist, deleting nothing', async () => {
     const before = await databaseState();
     const result = await gw.run(DELETE_RECORDS, { ids: [gid.record(MISSING_ROW)] });
     expect(result.errors).toBeUndefined();
@@ -816,14 +815,14 @@ describe('deleteRecords', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it('returns an empty list for an empty input without any SQL', async () => {
+  test('returns an empty list for an empty input without any SQL', async () => {
     const result = await gw.run(DELETE_RECORDS, { ids: [] });
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({ deleteRecords: [] });
     expect(result.sqlCount).toBe(0);
   });
 
-  it('refuses more than 1,000 ids with BAD_USER_INPUT, deleting nothing', async () => {
+  test('refuses more than 1,000 ids with BAD_USER_INPUT, deleting nothing', async () => {
     const patientId = await newPatient();
     const [existing] = await insertRecords(gw.database.pool, [{ patientId }]);
     const ids = [gid.record(existing!), ...Array.from({ length: 1000 }, (_, index) => gid.record(MISSING_ROW + index))];
@@ -832,7 +831,7 @@ describe('deleteRecords', () => {
     expect(await recordRow(existing!)).toBeDefined();
   });
 
-  it('refuses a list holding a Patient id or a malformed id with BAD_USER_INPUT, deleting nothing', async () => {
+  test('refuses a list holding a Patient id or a malformed id with BAD_USER_INPUT, deleting nothing', async () => {
     const patientId = await newPatient();
     const [existing] = await insertRecords(gw.database.pool, [{ patientId }]);
     const wrongType = await expectRejectedWithoutSql('BAD_USER_INPUT', DELETE_RECORDS, {
@@ -842,7 +841,7 @@ describe('deleteRecords', () => {
     await expectRejectedWithoutSql('BAD_USER_INPUT', DELETE_RECORDS, { ids: [gid.record(existing!), MALFORMED_ID] });
   });
 
-  it('is seen by a later field of the same operation', async () => {
+  test('is seen by a later field of the same operation', async () => {
     const patientId = await newPatient();
     const [gone, stays] = (await insertRecords(gw.database.pool, [
       { patientId, diagnosis: 'Gone' },
@@ -882,7 +881,7 @@ describe('createEvent', () => {
     );
   }
 
-  it('inserts the event and its slots with the weekday derived from the date; the clinician is the organizer', async () => {
+  test('inserts the event and its slots with the weekday derived from the date; the clinician is the organizer', async () => {
     const result = await gw.run(
       CREATE_EVENT,
       {
@@ -931,7 +930,7 @@ describe('createEvent', () => {
     expect(result.sqlCount).toBe(7);
   });
 
-  it('leaves the organizer null when an admin creates the event', async () => {
+  test('leaves the organizer null when an admin creates the event', async () => {
     const result = await gw.run(CREATE_EVENT, {
       input: { title: 'Admin day', slots: [{ date: '2026-12-24', time: '12:00' }] },
     });
@@ -950,7 +949,7 @@ describe('createEvent', () => {
     expect(result.sqlCount).toBe(5);
   });
 
-  it('inserts 1 and 1,000 slots in the same number of statements', async () => {
+  test('inserts 1 and 1,000 slots in the same number of statements', async () => {
     const slotsFor = (count: number) =>
       Array.from({ length: count }, (_, index) => {
         const date = new Date(Date.UTC(2027, 0, 4) + Math.floor(index / 100) * 86_400_000).toISOString().slice(0, 10);
@@ -974,7 +973,7 @@ describe('createEvent', () => {
     expect(thousand.sqlCount).toBe(4);
   });
 
-  it.each([
+  test.each([
     ['the same time twice', ['09:00', '10:00', '09:00'], 'input.slots[2]'],
     ['"09:00" and "09:00:00"', ['09:00', '09:00:00'], 'input.slots[1]'],
   ])('refuses duplicate slots (%s) with BAD_USER_INPUT, writing nothing', async (_case, times, field) => {
@@ -984,7 +983,7 @@ describe('createEvent', () => {
     expect(error.message).toMatch(/distinct/);
   });
 
-  it('accepts the same time on two different dates', async () => {
+  test('accepts the same time on two different dates', async () => {
     const result = await gw.run(CREATE_EVENT, {
       input: { title: 'Two days', slots: [{ date: '2026-12-07', time: '09:00' }, { date: '2026-12-08', time: '09:00' }] },
     });
@@ -995,7 +994,7 @@ describe('createEvent', () => {
     ]);
   });
 
-  it.each([
+  test.each([
     ['no slots', 0],
     ['1,001 slots', 1001],
   ])('refuses %s with BAD_USER_INPUT, writing nothing', async (_case, count) => {
@@ -1008,7 +1007,7 @@ describe('createEvent', () => {
     expect(error.message).toContain('1..1000');
   });
 
-  it.each([
+  test.each([
     ['a whitespace-only title', { title: '   ' }, 'input.title'],
     ['a 201-character title', { title: 't'.repeat(201) }, 'input.title'],
   ])('refuses %s with BAD_USER_INPUT naming the field, writing nothing', async (_case, override, field) => {
@@ -1050,7 +1049,7 @@ describe('deleteEvent', () => {
     return result.sqlCount;
   }
 
-  it('deletes the event with its schedules and selections in the same number of statements for 1 and 1,000 slots', async () => {
+  test('deletes the event with its schedules and selections in the same number of statements for 1 and 1,000 slots', async () => {
     const one = await deleteAndCount(1);
     const thousand = await deleteAndCount(1000);
     console.log(`deleteEvent: 1 slot + 1 selection → ${one} statements, 1000 slots + 1000 selections → ${thousand}`);
@@ -1060,7 +1059,7 @@ describe('deleteEvent', () => {
     expect(thousand).toBe(one);
   });
 
-  it('fails with NOT_FOUND for an event that does not exist, changing nothing', async () => {
+  test('fails with NOT_FOUND for an event that does not exist, changing nothing', async () => {
     const before = await databaseState();
     const result = await gw.run(DELETE_EVENT, { id: gid.event(MISSING_ROW) });
     expect(errorOf(result).extensions?.code).toBe('NOT_FOUND');
@@ -1068,7 +1067,7 @@ describe('deleteEvent', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it('refuses a Schedule id or a malformed id with BAD_USER_INPUT before any SQL', async () => {
+  test('refuses a Schedule id or a malformed id with BAD_USER_INPUT before any SQL', async () => {
     const event = await newEvent({ days: 1, slotsPerDay: 1 });
     const error = await expectRejectedWithoutSql('BAD_USER_INPUT', DELETE_EVENT, { id: gid.schedule(event.scheduleIds[0]!) });
     expect(error.message).toMatch(/must be an Event id, got a Schedule id/);
@@ -1100,7 +1099,7 @@ describe('setSelections', () => {
     return { patientId, eventId: event.eventId, slots, pickZero, pickOne };
   }
 
-  it('replaces the choice: drops what is gone, adds what is new, keeps unchanged rows and their ids', async () => {
+  test('replaces the choice: drops what is gone, adds what is new, keeps unchanged rows and their ids', async () => {
     const { patientId, eventId, slots, pickOne } = await patientWithTwoPicks();
     const result = await gw.run(SET_SELECTIONS, {
       input: selectionsInput(patientId, eventId, [slots[3], slots[1]]),
@@ -1129,7 +1128,7 @@ describe('setSelections', () => {
     expect(result.sqlCount).toBe(11);
   });
 
-  it('lets patients set their own selections', async () => {
+  test('lets patients set their own selections', async () => {
     const { patientId, eventId, slots, pickZero } = await patientWithTwoPicks();
     const result = await gw.run(
       SET_SELECTIONS,
@@ -1141,7 +1140,7 @@ describe('setSelections', () => {
     expect(await selectionRows(patientId, eventId)).toEqual([{ id: pickZero, scheduleId: slots[0] }]);
   });
 
-  it('returns the list ordered by schedule date and time, whatever the input order, and tolerates duplicates', async () => {
+  test('returns the list ordered by schedule date and time, whatever the input order, and tolerates duplicates', async () => {
     const patientId = await newPatient();
     const event = await newEvent({ days: 3, slotsPerDay: 2 });
     const slots = event.scheduleIds;
@@ -1159,7 +1158,7 @@ describe('setSelections', () => {
     expect((await selectionRows(patientId, event.eventId)).map((row) => row.scheduleId)).toEqual([slots[0], slots[3], slots[5]]);
   });
 
-  it('changes nothing and keeps every id when the same choice is sent again', async () => {
+  test('changes nothing and keeps every id when the same choice is sent again', async () => {
     const { patientId, eventId, slots, pickZero, pickOne } = await patientWithTwoPicks();
     const result = await gw.run(SET_SELECTIONS, {
       input: selectionsInput(patientId, eventId, [slots[1], slots[0]]),
@@ -1174,7 +1173,7 @@ describe('setSelections', () => {
     expect(result.sqlCount).toBe(9);
   });
 
-  it('clears the choice with an empty list, leaving other events and patients alone', async () => {
+  test('clears the choice with an empty list, leaving other events and patients alone', async () => {
     const { patientId, eventId, slots } = await patientWithTwoPicks();
     const otherPatient = await newPatient();
     const otherEvent = await newEvent({ days: 1, slotsPerDay: 1 });
@@ -1194,7 +1193,7 @@ describe('setSelections', () => {
     expect(result.sqlCount).toBe(7);
   });
 
-  it('returns schedule selectionCount values that include the new choice (loaders see the write)', async () => {
+  test('returns schedule selectionCount values that include the new choice (loaders see the write)', async () => {
     const { patientId, eventId, slots } = await patientWithTwoPicks();
     const neighbour = await newPatient();
     await insertSelections(gw.database.pool, [
@@ -1216,7 +1215,7 @@ describe('setSelections', () => {
     expect(Number(slotZero!.total)).toBe(0);
   });
 
-  it('reflects, in a later field of the same operation, the counts an earlier setSelections changed', async () => {
+  test('reflects, in a later field of the same operation, the counts an earlier setSelections changed', async () => {
     const { patientId, eventId, slots } = await patientWithTwoPicks();
     const neighbour = await newPatient();
     const counts = `schedule { id selectionCount }`;
@@ -1237,7 +1236,7 @@ describe('setSelections', () => {
     });
   });
 
-  it('replaces 1 and 1,000 picks in the same number of statements', async () => {
+  test('replaces 1 and 1,000 picks in the same number of statements', async () => {
     const patientId = await newPatient();
     const event = await newEvent({ days: 20, slotsPerDay: 100 });
     const firstHalf = event.scheduleIds.slice(0, 1000);
@@ -1263,7 +1262,7 @@ describe('setSelections', () => {
     expect(thousand.sqlCount).toBe(one.sqlCount);
   });
 
-  it('refuses schedule ids of another event with BAD_USER_INPUT, changing nothing', async () => {
+  test('refuses schedule ids of another event with BAD_USER_INPUT, changing nothing', async () => {
     const { patientId, eventId, slots } = await patientWithTwoPicks();
     const otherEvent = await newEvent({ days: 1, slotsPerDay: 2 });
     const before = await databaseState();
@@ -1282,7 +1281,7 @@ describe('setSelections', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it('refuses schedule ids that do not exist with BAD_USER_INPUT, changing nothing', async () => {
+  test('refuses schedule ids that do not exist with BAD_USER_INPUT, changing nothing', async () => {
     const { patientId, eventId } = await patientWithTwoPicks();
     const before = await databaseState();
     const result = await gw.run(SET_SELECTIONS, {
@@ -1292,7 +1291,7 @@ describe('setSelections', () => {
     expect(await databaseState()).toEqual(before);
   });
 
-  it('fails with NOT_FOUND for an unknown patient or an unknown event, changing nothing', async () => {
+  test('fails with NOT_FOUND for an unknown patient or an unknown event, changing nothing', async () => {
     const { patientId, eventId, slots } = await patientWithTwoPicks();
     const before = await databaseState();
     const unknownPatient = await gw.run(SET_SELECTIONS, {
@@ -1309,7 +1308,7 @@ describe('setSelections', () => {
   });
 
   type InputIds = { patient: string; event: string; schedule: string };
-  it.each([
+  test.each([
     ['a Patient id as eventId', (ids: InputIds) => ({ eventId: ids.patient, patientId: ids.patient, scheduleIds: [] }), 'input.eventId'],
     ['an Event id as patientId', (ids: InputIds) => ({ eventId: ids.event, patientId: ids.event, scheduleIds: [] }), 'input.patientId'],
     [
@@ -1423,21 +1422,21 @@ describe('write access', () => {
     ),
   ];
 
-  it.each(refusals)('%s: %s is refused with %s, runs no SQL and changes nothing', async (who, name, code) => {
+  test.each(refusals)('%s: %s is refused with %s, runs no SQL and changes nothing', async (who, name, code) => {
     const [field, document, variables] = mutations[name]!;
     const as: Caller = who === 'clinician' ? 'clinician' : who === 'patient' ? { patientId: fixture.patient } : null;
     const error = await expectRejectedWithoutSql(code, document, variables(fixture), as);
     expect(error.path).toEqual([field]);
   });
 
-  it('refuses a token that is not a bearer token with UNAUTHENTICATED, running no SQL', async () => {
+  test('refuses a token that is not a bearer token with UNAUTHENTICATED, running no SQL', async () => {
     const error = await expectRejectedWithoutSql('UNAUTHENTICATED', DELETE_PATIENT, { id: gid.patient(fixture.patient) }, {
       authorization: 'Bearer not.a.jwt',
     });
     expect(error.message).toBeTruthy();
   });
 
-  it('lets a clinician run every create and update (admin rights are shown by every other test)', async () => {
+  test('lets a clinician run every create and update (admin rights are shown by every other test)', async () => {
     const f = fixture;
     for (const name of ['createPatient', 'updatePatient', 'createRecord', 'updateRecord', 'createEvent'] as const) {
       const [field, document, variables] = mutations[name]!;

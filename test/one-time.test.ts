@@ -4,15 +4,18 @@
  * participants each picked 100 slots. The full event page runs in at most 4
  * statements (event, schedules, selections, patients).
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { seedDatabase } from '../src/seed/seed.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('one_time');
 let gw: TestGateway;
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'one_time' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   await seedDatabase(gw.database.pool, {
     clinicians: 3,
     patients: 50,
@@ -26,11 +29,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await gw?.close();
-});
-
-it('loads the whole OneTime event page in at most 4 statements', async () => {
+test('loads the whole OneTime event page in at most 4 statements', async () => {
   const [[event]] = (await gw.database.pool.query('SELECT MIN(id) AS id FROM events')) as unknown as [[{ id: number }]];
   const result = await gw.run(
     `query ($id: ID!) { event(id: $id) { schedules { date time selections { patient { id name } } } } }`,

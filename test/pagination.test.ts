@@ -12,9 +12,10 @@
  *   page the same way.
  */
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { parseGlobalId, toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
+import { type RunResult, type TestGateway } from '../src/testing/index.js';
 import {
   insertEvent,
   insertPatients,
@@ -90,12 +91,14 @@ function errorCodeOf(result: RunResult): unknown {
   return result.errors?.[0]?.extensions?.code;
 }
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('pagination');
 let gw: TestGateway;
 /** A second connection, outside every operation's SQL trace: the "other client" that inserts while we page. */
 let otherClient: mysql.Pool;
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'pagination' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   otherClient = mysql.createPool({ uri: gw.databaseUrl, connectionLimit: 2, timezone: 'Z', dateStrings: true });
   const seeds: PatientSeed[] = Array.from({ length: PATIENTS_AT_START }, (_, index) => ({
     name: `Walker ${index + 1}`,
@@ -107,7 +110,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await otherClient?.end();
-  await gw?.close();
 });
 
 async function allPatientPositions(): Promise<Position[]> {
@@ -129,7 +131,7 @@ async function insertPatientsAt(instants: number[], label: string): Promise<Posi
 }
 
 describe('walking every page of patients while another client inserts', () => {
-  it('never repeats an item, never skips one that existed at the start, and keeps the order', async () => {
+  test('never repeats an item, never skips one that existed at the start, and keeps the order', async () => {
     const atStart = await allPatientPositions();
     expect(atStart.length).toBeGreaterThanOrEqual(PATIENTS_AT_START);
     const startOrder = newestFirst(atStart);
@@ -226,7 +228,7 @@ describe('walking every page of patients while another client inserts', () => {
 });
 
 describe('the page size argument', () => {
-  it('first: 0 returns no edges and says more rows exist', async () => {
+  test('first: 0 returns no edges and says more rows exist', async () => {
     const result = await gw.run<PatientsPage>(PATIENTS_PAGE, { first: 0 });
     expectNoErrors(result);
     expect(result.data!.patients.edges).toEqual([]);
@@ -238,7 +240,7 @@ describe('the page size argument', () => {
     });
   });
 
-  it('first: 100 returns a full page of 100 in one statement', async () => {
+  test('first: 100 returns a full page of 100 in one statement', async () => {
     const result = await gw.run<PatientsPage>(PATIENTS_PAGE, { first: 100 });
     expectNoErrors(result);
     expect(result.data!.patients.edges).toHaveLength(100);
@@ -246,7 +248,7 @@ describe('the page size argument', () => {
     expect(result.sqlCount).toBe(1);
   });
 
-  it.each([-1, 101])('first: %i is BAD_USER_INPUT before any SQL runs', async (first) => {
+  test.each([-1, 101])('first: %i is BAD_USER_INPUT before any SQL runs', async (first) => {
     const result = await gw.run(PATIENTS_PAGE, { first });
     expect(errorCodeOf(result)).toBe('BAD_USER_INPUT');
     expect(result.sqlCount).toBe(0);
@@ -283,23 +285,23 @@ describe('forged and foreign cursors', () => {
     expect(result.sqlCount, 'statements sent before the cursor was refused').toBe(0);
   }
 
-  it('rejects an empty string (a malformed cursor, not "no cursor")', async () => {
+  test('rejects an empty string (a malformed cursor, not "no cursor")', async () => {
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: '' }));
   });
 
-  it('rejects a random string', async () => {
+  test('rejects a random string', async () => {
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: 'bm90LWEtY3Vyc29y' }));
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: 'this is not a cursor.at all' }));
   });
 
-  it('rejects a truncated valid cursor', async () => {
+  test('rejects a truncated valid cursor', async () => {
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: validPatientsCursor.slice(0, -3) }));
     expectRejectedBeforeSql(
       await gw.run(PATIENTS_PAGE, { first: 5, after: validPatientsCursor.slice(0, validPatientsCursor.indexOf('.')) }),
     );
   });
 
-  it('rejects a valid cursor with one character of its payload changed', async () => {
+  test('rejects a valid cursor with one character of its payload changed', async () => {
     const dot = validPatientsCursor.indexOf('.');
     const at = Math.floor(dot / 2);
     const original = validPatientsCursor.charAt(at);
@@ -309,7 +311,7 @@ describe('forged and foreign cursors', () => {
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: altered }));
   });
 
-  it('rejects a cursor of events used on patients', async () => {
+  test('rejects a cursor of events used on patients', async () => {
     await insertEvent(otherClient, { title: 'Cursor source', days: 1, slotsPerDay: 1 });
     const events = await gw.run<{ events: { pageInfo: PageInfo } }>(`{ events(first: 1) { ${PAGE_INFO} } }`);
     expectNoErrors(events);
@@ -318,7 +320,7 @@ describe('forged and foreign cursors', () => {
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: eventsCursor }));
   });
 
-  it("rejects a cursor of patient A's records used on patient B's records, after only loading patient B", async () => {
+  test("rejects a cursor of patient A's records used on patient B's records, after only loading patient B", async () => {
     const ofA = await gw.run<{ patient: { records: { nodes: unknown[]; pageInfo: PageInfo } } }>(
       `query ($patientId: ID!) { patient(id: $patientId) { records(first: 2) { nodes { id } ${PAGE_INFO} } } }`,
       { patientId: toGlobalId('Patient', patientA) },
@@ -335,7 +337,7 @@ describe('forged and foreign cursors', () => {
     expectNoErrors(onA);
   });
 
-  it('rejects a records cursor of one status used with another status or none, after loading the patient', async () => {
+  test('rejects a records cursor of one status used with another status or none, after loading the patient', async () => {
     const recordsWithStatus = `
       query ($patientId: ID!, $after: String, $status: RecordStatus) {
         patient(id: $patientId) { records(first: 2, after: $after, status: $status) { nodes { id } ${PAGE_INFO} } }
@@ -357,7 +359,7 @@ describe('forged and foreign cursors', () => {
     expectNoErrors(await gw.run(recordsWithStatus, { patientId, status: 'ACTIVE', after: activeCursor }));
   });
 
-  it('rejects a participants cursor of one event used on another event, after only loading that event', async () => {
+  test('rejects a participants cursor of one event used on another event, after only loading that event', async () => {
     const [first, second] = [
       await insertEvent(otherClient, { title: 'Cursor event 1', days: 1, slotsPerDay: 2 }),
       await insertEvent(otherClient, { title: 'Cursor event 2', days: 1, slotsPerDay: 2 }),
@@ -384,7 +386,7 @@ describe('forged and foreign cursors', () => {
     expect(onSecond.sqlCount, 'only the statement loading the event').toBe(1);
   });
 
-  it('rejects a cursor of patients(filter: { isActive: true }) used without the filter, and the reverse', async () => {
+  test('rejects a cursor of patients(filter: { isActive: true }) used without the filter, and the reverse', async () => {
     const filteredPage = `query ($after: String, $isActive: Boolean) {
       patients(first: 2, after: $after, filter: { isActive: $isActive }) { nodes { id } ${PAGE_INFO} }
     }`;
@@ -398,7 +400,7 @@ describe('forged and foreign cursors', () => {
     expectNoErrors(await gw.run(filteredPage, { isActive: true, after: filteredCursor }));
   });
 
-  it('rejects a hand-made base64url JSON position without a signature', async () => {
+  test('rejects a hand-made base64url JSON position without a signature', async () => {
     const position = Buffer.from(JSON.stringify([WALK_START, 500]), 'utf8').toString('base64url');
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: position }));
     expectRejectedBeforeSql(await gw.run(PATIENTS_PAGE, { first: 5, after: `${position}.` }));
@@ -408,7 +410,7 @@ describe('forged and foreign cursors', () => {
 });
 
 describe('totalCount', () => {
-  it('is batched: page, count, every records page and every records count are one statement each', async () => {
+  test('is batched: page, count, every records page and every records count are one statement each', async () => {
     const farFuture = Date.parse('2031-01-01T00:00:00.000Z');
     const newestIds = await insertPatients(
       otherClient,
@@ -440,7 +442,7 @@ describe('totalCount', () => {
 });
 
 describe('a deep page', () => {
-  it('is the first page statement plus a keyset predicate, with LIMIT first + 1 and no OFFSET', async () => {
+  test('is the first page statement plus a keyset predicate, with LIMIT first + 1 and no OFFSET', async () => {
     let after: string | null = null;
     let firstPage: RunResult<PatientsPage> | undefined;
     let pageTwenty: RunResult<PatientsPage> | undefined;
@@ -484,7 +486,7 @@ describe('a deep page', () => {
 });
 
 describe('nested pagination', () => {
-  it('walks every record of one patient three at a time, newest first, two statements per page', async () => {
+  test('walks every record of one patient three at a time, newest first, two statements per page', async () => {
     const [patientId] = (await insertPatients(otherClient, [
       { name: 'Many records', createdAt: WALK_START - 60 * SECOND },
     ])) as [number];
@@ -532,7 +534,7 @@ describe('nested pagination', () => {
     expect(pageInfos.map((info) => info.hasNextPage)).toEqual([true, true, true, false]);
   });
 
-  it('walks every participant of an event two at a time, ordered by patient id', async () => {
+  test('walks every participant of an event two at a time, ordered by patient id', async () => {
     const participantIds = await insertPatients(
       otherClient,
       Array.from({ length: 8 }, (_, index) => ({

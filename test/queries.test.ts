@@ -2,10 +2,13 @@
  * Every field of the contract, read through the real gateway and MariaDB:
  * exact data and the exact number of SQL statements each document runs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import { describe, expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
+import type { TestGateway } from '../src/testing/index.js';
 import { gid, insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/index.js';
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('queries');
 let gw: TestGateway;
 const ids = {} as {
   ada: number;
@@ -28,8 +31,8 @@ async function storedCreatedAt(table: 'events' | 'selections', id: number): Prom
   return ((rows as { created_at: Date }[])[0]!.created_at).toISOString();
 }
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'queries' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   const pool = gw.database.pool;
   [ids.ada, ids.ben] = (await insertClinicians(pool, ['Dr. Ada Byron', 'Dr. Ben Carter'])) as [number, number];
   [ids.alice, ids.bob, ids.carla] = (await insertPatients(pool, [
@@ -56,12 +59,8 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(async () => {
-  await gw?.close();
-});
-
 describe('Patient', () => {
-  it('resolves every scalar field from one statement', async () => {
+  test('resolves every scalar field from one statement', async () => {
     const result = await gw.run(
       `query ($id: ID!) { patient(id: $id) { id name email birthDate isActive createdAt updatedAt version } }`,
       { id: gid.patient(ids.bob) },
@@ -82,7 +81,7 @@ describe('Patient', () => {
     expect(result.sqlCount).toBe(1);
   });
 
-  it('returns null for an id that does not exist, and BAD_USER_INPUT for an id of another type', async () => {
+  test('returns null for an id that does not exist, and BAD_USER_INPUT for an id of another type', async () => {
     const missing = await gw.run(`query ($id: ID!) { patient(id: $id) { id } }`, { id: gid.patient(999_999) });
     expect(missing.errors).toBeUndefined();
     expect(missing.data).toEqual({ patient: null });
@@ -98,7 +97,7 @@ describe('Patient', () => {
     expect(malformed.sqlCount).toBe(0);
   });
 
-  it('pages records newest first with edges, nodes, pageInfo and totalCount', async () => {
+  test('pages records newest first with edges, nodes, pageInfo and totalCount', async () => {
     const result = await gw.run(
       `query ($id: ID!) { patient(id: $id) { records(first: 2) {
           totalCount
@@ -155,7 +154,7 @@ describe('Patient', () => {
     expect(next.sqlCount).toBe(2);
   });
 
-  it('filters records and counts by status, one statement per distinct status', async () => {
+  test('filters records and counts by status, one statement per distinct status', async () => {
     const result = await gw.run(
       `query ($id: ID!) { patient(id: $id) {
           active: records(status: ACTIVE) { totalCount nodes { diagnosis } }
@@ -173,7 +172,7 @@ describe('Patient', () => {
     expect(result.sqlCount).toBe(5);
   });
 
-  it('lists selections ordered by the slot date and time, optionally of one event', async () => {
+  test('lists selections ordered by the slot date and time, optionally of one event', async () => {
     const result = await gw.run(
       `query ($id: ID!, $flu: ID!, $checkup: ID!) { patient(id: $id) {
           selections { id }
@@ -188,7 +187,7 @@ describe('Patient', () => {
     expect(result.sqlCount).toBe(4);
   });
 
-  it('a patient without records has an empty page and zero counts', async () => {
+  test('a patient without records has an empty page and zero counts', async () => {
     const result = await gw.run(
       `query ($id: ID!) { patient(id: $id) { records { totalCount nodes { id } pageInfo { hasNextPage startCursor endCursor } } recordCount selections { id } } }`,
       { id: gid.patient(ids.carla) },
@@ -205,7 +204,7 @@ describe('Patient', () => {
 });
 
 describe('Query.patients', () => {
-  it('orders by createdAt DESC, id DESC with totalCount', async () => {
+  test('orders by createdAt DESC, id DESC with totalCount', async () => {
     const result = await gw.run(`{ patients { totalCount nodes { name } edges { node { id } } } }`);
     expect(result.errors).toBeUndefined();
     expect(result.data?.patients.totalCount).toBe(3);
@@ -213,7 +212,7 @@ describe('Query.patients', () => {
     expect(result.sqlCount).toBe(2);
   });
 
-  it('applies every filter field', async () => {
+  test('applies every filter field', async () => {
     const query = `query ($filter: PatientFilter) { patients(filter: $filter) { totalCount nodes { name } } }`;
     const cases: [Record<string, unknown>, string[]][] = [
       [{ isActive: true }, ['Carla Diaz', 'Alice Archer']],
@@ -237,7 +236,7 @@ describe('Query.patients', () => {
 });
 
 describe('MedicalRecord', () => {
-  it('resolves patient and author', async () => {
+  test('resolves patient and author', async () => {
     const result = await gw.run(
       `query ($a: ID!, $b: ID!) {
           a: record(id: $a) { id diagnosis patient { name } author { id name specialty } }
@@ -261,7 +260,7 @@ describe('MedicalRecord', () => {
 });
 
 describe('Event, Schedule, Selection', () => {
-  it('resolves an event with organizer, schedules, participants and counts', async () => {
+  test('resolves an event with organizer, schedules, participants and counts', async () => {
     const result = await gw.run(
       `query ($id: ID!) { event(id: $id) {
           id title description organizer { name } version
@@ -291,7 +290,7 @@ describe('Event, Schedule, Selection', () => {
     expect(result.sqlCount).toBe(7);
   });
 
-  it('filters schedules by date and reads createdAt', async () => {
+  test('filters schedules by date and reads createdAt', async () => {
     const result = await gw.run(
       `query ($id: ID!) { event(id: $id) { createdAt schedules(date: "2026-12-08") { time } } }`,
       { id: gid.event(ids.flu) },
@@ -302,7 +301,7 @@ describe('Event, Schedule, Selection', () => {
     expect(result.sqlCount).toBe(2);
   });
 
-  it('resolves schedule selections with patient, schedule and createdAt', async () => {
+  test('resolves schedule selections with patient, schedule and createdAt', async () => {
     const result = await gw.run(
       `query ($id: ID!) { node(id: $id) { ... on Schedule { selections { id createdAt patient { name } schedule { id } } } } }`,
       { id: gid.schedule(ids.fluSlots[0]!) },
@@ -318,7 +317,7 @@ describe('Event, Schedule, Selection', () => {
     expect(result.sqlCount).toBe(3);
   });
 
-  it('pages events newest first with totalCount', async () => {
+  test('pages events newest first with totalCount', async () => {
     const result = await gw.run(
       `{ events(first: 1) { totalCount edges { cursor node { title } } pageInfo { hasNextPage endCursor } } }`,
     );
@@ -337,7 +336,7 @@ describe('Event, Schedule, Selection', () => {
 });
 
 describe('node, nodes, viewer', () => {
-  it('resolves node for every type', async () => {
+  test('resolves node for every type', async () => {
     const cases: [string, string, Record<string, unknown>][] = [
       [gid.patient(ids.alice), 'Patient', { name: 'Alice Archer' }],
       [gid.record(ids.records[1]!), 'MedicalRecord', { diagnosis: 'Fracture' }],
@@ -359,7 +358,7 @@ describe('node, nodes, viewer', () => {
     }
   });
 
-  it('resolves mixed nodes in one statement per type, nulls for missing ids, an error only for a malformed one', async () => {
+  test('resolves mixed nodes in one statement per type, nulls for missing ids, an error only for a malformed one', async () => {
     const result = await gw.run(`query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, {
       ids: [
         gid.patient(ids.alice),
@@ -386,7 +385,7 @@ describe('node, nodes, viewer', () => {
     expect(result.sqlCount).toBe(4);
   });
 
-  it('refuses more than 100 ids before any SQL', async () => {
+  test('refuses more than 100 ids before any SQL', async () => {
     const result = await gw.run(`query ($ids: [ID!]!) { nodes(ids: $ids) { id } }`, {
       ids: Array.from({ length: 101 }, (_, index) => gid.patient(index + 1)),
     });
@@ -394,7 +393,7 @@ describe('node, nodes, viewer', () => {
     expect(result.sqlCount).toBe(0);
   });
 
-  it('describes the caller', async () => {
+  test('describes the caller', async () => {
     const admin = await gw.run(`{ viewer { role subject patient { id } } }`);
     expect(admin.data).toEqual({ viewer: { role: 'ADMIN', subject: 'test-admin', patient: null } });
     expect(admin.sqlCount).toBe(0);

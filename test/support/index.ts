@@ -2,11 +2,13 @@
  * The test kit of this suite in one import: rows written straight to MySQL
  * (fixtures), waiting on conditions (wait), the HTTP harness (http), global
  * ids (ids), hand-made tokens (tokens), shared GraphQL documents (documents),
- * and private redis-servers and fault proxies. The gateway itself comes from
- * src/testing, the kit the package ships.
+ * private redis-servers and fault proxies, and the worker-scoped gateway
+ * fixture (fixtures-gateway). The gateway itself comes from src/testing, the
+ * kit the package ships.
  */
 export * from './documents.js';
 export * from './fixtures.js';
+export * from './fixtures-gateway.js';
 export * from './http.js';
 export * from './ids.js';
 export * from './redis-server.js';
