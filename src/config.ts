@@ -50,6 +50,12 @@ export interface Config {
   /** REDIS_WAIT_TIMEOUT_MS (500): how long that WAIT may take before the invalidation is retried. */
   readonly redisWaitTimeoutMs: number;
   /**
+   * REDIS_CLUSTER_SLOTS_REFRESH_MS (1000): how often the slot map is re-read from the cluster. A dead primary
+   * answers nothing, not MOVED, so without this the client would keep sending its slots to it after its
+   * replica took over (ioredis refreshes on MOVED only).
+   */
+  readonly redisClusterSlotsRefreshMs: number;
+  /**
    * CACHE_INVALIDATION_RETRY_MS (5000): on a cluster, how long a mutation's invalidation is retried while slots
    * move (a failover) before it fails open (the cache's floor is raised before Redis is used again).
    */
@@ -297,6 +303,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisClusterNatMap: natMap(env),
     redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 1),
     redisWaitTimeoutMs: integer(env, 'REDIS_WAIT_TIMEOUT_MS', 500, 1),
+    redisClusterSlotsRefreshMs: integer(env, 'REDIS_CLUSTER_SLOTS_REFRESH_MS', 1000, 100),
     cacheInvalidationRetryMs: integer(env, 'CACHE_INVALIDATION_RETRY_MS', 5000),
     redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1000, 1),
     redisConnectTimeoutMs: integer(env, 'REDIS_CONNECT_TIMEOUT_MS', 1000, 1),

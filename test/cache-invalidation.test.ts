@@ -1,6 +1,6 @@
 /**
  * Cache invalidation, one mutation of the contract at a time, with the cache
- * on (Redis plus L1, then the in-process tier alone): every shape a mutation
+ * on (Redis plus L1, on one Redis and on a real Redis Cluster, then the in-process tier alone): every shape a mutation
  * affects (entity, nested list, count, connection page, whole response) is
  * first warmed (a repeated read runs no SQL), then the mutation runs, then the
  * next read of each shape is fresh (its data shows the write exactly), while
@@ -15,6 +15,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
+import { startRedisCluster, type RedisCluster } from './support/redis-cluster.js';
 import { DELETE_EVENT, DELETE_PATIENT, DELETE_RECORDS, gid, insertEvent, insertPatients, insertRecords, insertSelections } from './support/index.js';
 
 type Vars = Record<string, unknown>;
@@ -339,8 +340,9 @@ const SELECTION_SEEDS = [
 ] as const;
 type SelectionKey = (typeof SELECTION_SEEDS)[number][0];
 
-describe('cache invalidation with Redis', () => {
+describe.each(['one Redis', 'a Redis Cluster'] as const)('cache invalidation with %s', (mode) => {
   let gw: TestGateway;
+  let cluster: RedisCluster | null = null;
   const k = kit(() => gw);
   const rows = {
     patient: {} as Record<PatientKey, number>,
@@ -356,7 +358,8 @@ describe('cache invalidation with Redis', () => {
   const unrelated = bystanders(k, () => ({ una: P('una'), otto: P('otto'), event: E('be'), record: R('una1') }));
 
   beforeAll(async () => {
-    gw = await createTestGateway({ name: 'cache_inval', cache: true });
+    cluster = mode === 'a Redis Cluster' ? await startRedisCluster() : null;
+    gw = await createTestGateway({ name: 'cache_inval', cache: true, env: cluster ? { REDIS_CLUSTER_NODES: cluster.nodesSetting } : {} });
     const pool = gw.database.pool;
     const patientKeys = Object.keys(PATIENT_SEEDS) as PatientKey[];
     const patientIds = await insertPatients(
@@ -388,7 +391,10 @@ describe('cache invalidation with Redis', () => {
     SELECTION_SEEDS.forEach(([key], index) => (rows.selection[key] = selectionIds[index]!));
   });
 
-  afterAll(() => gw?.close());
+  afterAll(async () => {
+    await gw?.close();
+    await cluster?.stop();
+  });
 
   it('runs on the Redis tier', () => {
     expect(gw.gateway.cache.mode).toBe('redis');

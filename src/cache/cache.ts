@@ -173,6 +173,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
           waitReplicas: config.redisWaitReplicas,
           waitTimeoutMs: config.redisWaitTimeoutMs,
           invalidationRetryMs: config.cacheInvalidationRetryMs,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
         })
       : null;
   // Hits and misses since start, per kind, for the ratio gauge (prom-client counters can only be read asynchronously).

@@ -64,6 +64,8 @@ export interface ClusterBackendOptions {
   readonly waitTimeoutMs: number;
   /** CACHE_INVALIDATION_RETRY_MS: how long an invalidation is retried before it fails. */
   readonly retryMs: number;
+  /** REDIS_COMMAND_TIMEOUT_MS: the longest a read or fill may take, retries through a failover included. */
+  readonly commandTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -165,6 +167,19 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     return results[0]?.[1];
   }
 
+  /**
+   * `work`, or an error once `commandTimeoutMs` has passed: while slots move, ioredis retries a command
+   * (CLUSTERDOWN, a closed connection) past its own per-send timeout, and a read must go to MySQL instead.
+   */
+  function bounded<T>(what: string, work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${options.commandTimeoutMs} ms on the cluster`)), options.commandTimeoutMs);
+    });
+    work.catch(() => undefined); // a late failure after the deadline is not unhandled
+    return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  }
+
   /** Retries `attempt` while the cluster fails over (errors), up to CACHE_INVALIDATION_RETRY_MS. */
   async function retried<T>(what: string, attempt: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + options.retryMs;
@@ -174,6 +189,8 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
       } catch (error) {
         if (Date.now() >= deadline) throw error;
         options.logger.debug({ err: error, tries }, `${what} failed on the cluster; retrying`);
+        // A failover shows as errors from the dead primary, not as MOVED: re-read the slot map now.
+        cluster.refreshSlotsCache();
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * tries, 500)));
       }
     }
@@ -194,37 +211,45 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     return Number(sequence);
   }
 
+  async function readNow(keys: readonly string[]): Promise<{ sequence: number; outdated: number; values: (string | null)[] }> {
+    const [[sequence, floor], ...values] = await Promise.all([
+      cluster.clusterCacheControl(seqKey, floorKey),
+      ...keys.map((key) => cluster.get(entryKey(key))),
+    ] as [Promise<[string, string]>, ...Promise<string | null>[]]);
+    const headers = values.map((value) => (value ? headerOf(value) : null));
+    const generation = await generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]);
+    let outdated = 0;
+    const served = values.map((value, index) => {
+      if (!value) return null;
+      if (current(headers[index]!, Number(floor), generation)) return value;
+      outdated += 1;
+      return null;
+    });
+    return { sequence: Number(sequence), outdated, values: served };
+  }
+
+  async function fillNow(fence: number, entries: readonly { key: string; ttlSeconds: number; value: string }[]): Promise<boolean[]> {
+    const headers = entries.map((entry) => headerOf(entry.value));
+    const [[sequence, floor], generation] = await Promise.all([
+      cluster.clusterCacheControl(seqKey, floorKey),
+      generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]),
+    ]);
+    // A fence from the future means the sequence was reset under it (an emptied cluster): store nothing.
+    if (Number(sequence) < fence) return entries.map(() => false);
+    const storable = entries.map((_entry, index) => headers[index]?.fence === fence && current(headers[index]!, Number(floor), generation));
+    await Promise.all(
+      entries.map((entry, index) => (storable[index] ? cluster.set(entryKey(entry.key), entry.value, 'EX', entry.ttlSeconds) : null)),
+    );
+    return storable;
+  }
+
   return {
-    async read(keys) {
-      const [[sequence, floor], ...values] = await Promise.all([
-        cluster.clusterCacheControl(seqKey, floorKey),
-        ...keys.map((key) => cluster.get(entryKey(key))),
-      ] as [Promise<[string, string]>, ...Promise<string | null>[]]);
-      const headers = values.map((value) => (value ? headerOf(value) : null));
-      const generation = await generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]);
-      let outdated = 0;
-      const served = values.map((value, index) => {
-        if (!value) return null;
-        if (current(headers[index]!, Number(floor), generation)) return value;
-        outdated += 1;
-        return null;
-      });
-      return { sequence: Number(sequence), outdated, values: served };
+    read(keys) {
+      return bounded('a cache read', readNow(keys));
     },
 
-    async fill(fence, entries) {
-      const headers = entries.map((entry) => headerOf(entry.value));
-      const [[sequence, floor], generation] = await Promise.all([
-        cluster.clusterCacheControl(seqKey, floorKey),
-        generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]),
-      ]);
-      // A fence from the future means the sequence was reset under it (an emptied cluster): store nothing.
-      if (Number(sequence) < fence) return entries.map(() => false);
-      const storable = entries.map((_entry, index) => headers[index]?.fence === fence && current(headers[index]!, Number(floor), generation));
-      await Promise.all(
-        entries.map((entry, index) => (storable[index] ? cluster.set(entryKey(entry.key), entry.value, 'EX', entry.ttlSeconds) : null)),
-      );
-      return storable;
+    fill(fence, entries) {
+      return bounded('a cache fill', fillNow(fence, entries));
     },
 
     invalidate(tags) {

@@ -275,6 +275,8 @@ export interface RedisTierOptions {
   readonly waitTimeoutMs?: number;
   /** Cluster only: how long an invalidation retries through a failover before failing open (CACHE_INVALIDATION_RETRY_MS). */
   readonly invalidationRetryMs?: number;
+  /** Cluster only: the longest a read or fill may take, ioredis' retries included (REDIS_COMMAND_TIMEOUT_MS). */
+  readonly commandTimeoutMs?: number;
 }
 
 export class RedisUnavailableError extends Error {
@@ -336,21 +338,26 @@ export class RedisTier {
   private bumpRetry: NodeJS.Timeout | null = null;
   /** The L1 has applied every invalidation up to `local.sequence`. */
   private localSynced = false;
+  /** On a Redis Cluster (the cluster backend). */
+  private readonly clustered: boolean;
 
   constructor(private readonly options: RedisTierOptions) {
     this.prefix = `${options.keyPrefix}c:`;
+    const redis = options.redis;
+    this.clustered = redis instanceof Cluster;
     this.backend =
-      options.redis instanceof Cluster
+      redis instanceof Cluster
         ? createClusterBackend({
-            cluster: options.redis,
+            cluster: redis,
             keyPrefix: options.keyPrefix,
             generationTtlSeconds: options.generationTtlSeconds,
             waitReplicas: options.waitReplicas ?? 1,
             waitTimeoutMs: options.waitTimeoutMs ?? 500,
             retryMs: options.invalidationRetryMs ?? 5000,
+            commandTimeoutMs: options.commandTimeoutMs ?? 1000,
             logger: options.logger,
           })
-        : createStandaloneBackend(options.redis, this.prefix, options.generationTtlSeconds);
+        : createStandaloneBackend(redis, this.prefix, options.generationTtlSeconds);
     this.breaker = new CircuitBreaker(options.breakerFailures, options.breakerCooldownMs);
     if (options.local) this.linkLocalTier(options.local);
   }
@@ -396,7 +403,9 @@ export class RedisTier {
    */
   async invalidate(tags: readonly string[]): Promise<number | null> {
     try {
-      const sequence = await this.guard(() => this.backend.invalidate(tags));
+      // On a cluster one dead shard opens the breaker while the others still serve entries, so a refused
+      // invalidation would leave them servable: it is always sent (and retried through the failover).
+      const sequence = await this.guard(() => this.backend.invalidate(tags), { bypassBreaker: this.clustered });
       // Dropped here at once; the published message also reaches this instance and advances its sequence.
       this.options.local?.invalidate(tags, sequence, { advance: false });
       return sequence;
@@ -429,8 +438,8 @@ export class RedisTier {
     this.bumpRetry.unref();
   }
 
-  private async guard<T>(command: () => Promise<T>): Promise<T> {
-    if (!this.breaker.allow()) {
+  private async guard<T>(command: () => Promise<T>, { bypassBreaker = false } = {}): Promise<T> {
+    if (!bypassBreaker && !this.breaker.allow()) {
       this.options.onRefused();
       throw new RedisUnavailableError('circuit open');
     }

@@ -40,6 +40,7 @@ function connectCluster(config: Config): Cluster {
       retryDelayOnClusterDown: 100,
       retryDelayOnTryAgain: 100,
       slotsRefreshTimeout: config.redisConnectTimeoutMs,
+      slotsRefreshInterval: config.redisClusterSlotsRefreshMs,
       ...(Object.keys(config.redisClusterNatMap).length > 0 ? { natMap: { ...config.redisClusterNatMap } } : {}),
       redisOptions: {
         commandTimeout: config.redisCommandTimeoutMs,
