@@ -14,11 +14,12 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import fc from 'fast-check';
 import { getOperationAST, parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { analyzeOperation } from '../src/limits/analysis.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { loadTypeDefs } from '../src/schema.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { insertClinicians, insertEvent, insertPatients, insertRecords, insertSelections } from './support/fixtures.js';
 
 /** Every object in an answer: what the cost counts (each object-typed field value, list items included). */
@@ -201,13 +202,18 @@ function rootField(choices: Choices, builder: DocumentBuilder, ids: Ids): string
   ])();
 }
 
+/**
+ * This file's gateway (its own database), shared by every test and hook here. No limit refuses anything
+ * here: every random document runs, so every estimate is compared with an answer.
+ */
+const test = gatewayTest('cost_property', { env: { MAX_COST: '100000000', MAX_DEPTH: '50', MAX_ALIASES: '1000', MAX_DIRECTIVES: '1000' } });
+
 describe('the cost estimate is never below the number of objects returned', () => {
   let gw: TestGateway;
   const ids: Ids = { patients: [], events: [], records: [] };
 
-  beforeAll(async () => {
-    // No limit refuses anything here: every random document runs, so every estimate is compared with an answer.
-    gw = await createTestGateway({ name: 'cost_property', env: { MAX_COST: '100000000', MAX_DEPTH: '50', MAX_ALIASES: '1000', MAX_DIRECTIVES: '1000' } });
+  test.beforeAll(async ({ gateway }) => {
+    gw = gateway;
     const pool = gw.database.pool;
     const [clinician] = (await insertClinicians(pool, ['Dr. Property'])) as [number];
     const patientIds = await insertPatients(pool, Array.from({ length: 25 }, (_, index) => ({ name: `Property Patient ${index}` })));
@@ -232,9 +238,7 @@ describe('the cost estimate is never below the number of objects returned', () =
     ids.records.push(...recordIds.slice(0, 20).map((id) => toGlobalId('MedicalRecord', id)));
   });
 
-  afterAll(() => gw?.close());
-
-  it('holds for random documents with literals, variables, defaults, nulls, fragments and @skip/@include', { timeout: 120_000 }, async () => {
+  test('holds for random documents with literals, variables, defaults, nulls, fragments and @skip/@include', { timeout: 120_000 }, async () => {
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs() });
     let documents = 0;
     let objects = 0;

@@ -16,8 +16,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { insertPatients } from './support/fixtures.js';
 
 const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -28,26 +28,24 @@ const PATIENTS = ['Ada Lovelace', 'Grace Hopper', 'Katherine Johnson'];
 const QUERY = '{ patients(first: 5) { nodes { id name } } }';
 const BROWSER_TIMEOUT_MS = 90_000;
 
-let gw: TestGateway;
+/**
+ * This file's gateway (its own database), shared by every test and hook here. As in development
+ * (`npm run serve`): the gateway serves /graphiql, with an admin development token.
+ */
+const test = gatewayTest('graphiql', { env: { NODE_ENV: 'development' } });
 let origin: string;
 
-beforeAll(async () => {
-  // As in development (`npm run serve`): the gateway serves /graphiql, with an admin development token.
-  gw = await createTestGateway({ name: 'graphiql', env: { NODE_ENV: 'development' } });
+test.beforeAll(async ({ gateway }) => {
   await insertPatients(
-    gw.database.pool,
+    gateway.database.pool,
     PATIENTS.map((name) => ({ name })),
   );
-  const { port } = await gw.gateway.listen();
+  const { port } = await gateway.gateway.listen();
   origin = `http://127.0.0.1:${port}`;
 });
 
-afterAll(async () => {
-  await gw?.close();
-});
-
 describe('GET /graphiql', () => {
-  it('serves the page from the gateway itself, uncached, under a Content-Security-Policy', async () => {
+  test('serves the page from the gateway itself, uncached, under a Content-Security-Policy', async () => {
     const response = await fetch(`${origin}/graphiql`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -88,7 +86,7 @@ describe.skipIf(!executablePath && !inCi)('GraphiQL in Chromium', () => {
     await browser?.close();
   });
 
-  it('runs a typed query and shows the seeded patients, with the token pre-filled and nothing loaded from elsewhere', async () => {
+  test('runs a typed query and shows the seeded patients, with the token pre-filled and nothing loaded from elsewhere', async () => {
     if (!browser) throw new Error('Chromium did not start.');
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {

@@ -35,12 +35,15 @@
 import zlib from 'node:zlib';
 import { SignJWT, type JWTPayload } from 'jose';
 import type { RowDataPacket } from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { createCursorCodec } from '../src/relay/cursor.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { b64, base64urlJson, CREATE_EVENT_ID, CREATE_PATIENT_ID, CREATE_RECORD_ID, DELETE_EVENT, DELETE_PATIENT, DELETE_RECORDS, gid, type GraphQLBody, insertClinicians, insertEvent, insertPatients, insertRecords, listen, SET_SELECTIONS_ID } from './support/index.js';
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('hostile');
 let gw: TestGateway;
 let graphqlUrl: string;
 let origin: string;
@@ -56,8 +59,8 @@ const HEALTH_PATIENT_NAME = 'Hattie Health';
 const TABLES = ['clinicians', 'events', 'medical_records', 'patients', 'schedules', 'selections'] as const;
 type Table = (typeof TABLES)[number];
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'hostile' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   const pool = gw.database.pool;
   [clinicianRowId] = (await insertClinicians(pool, ['Dr. Ada Grey'])) as [number];
   const [health, patient] = (await insertPatients(pool, [{ name: HEALTH_PATIENT_NAME }, { name: 'Paula Plain' }])) as [
@@ -72,10 +75,6 @@ beforeAll(async () => {
   scheduleRowIds = event.scheduleIds;
   ({ url: graphqlUrl, origin } = await listen(gw));
   admin = (await gw.authorizationFor('admin')) as string;
-});
-
-afterAll(async () => {
-  await gw?.close();
 });
 
 // ---------------------------------------------------------------- helpers
@@ -174,7 +173,7 @@ describe('request bodies that are not a GraphQL request', () => {
   const notUtf8 = (bytes: number[]) =>
     Buffer.concat([Buffer.from('{"query":"{ __typename }","variables":{"x":"'), Buffer.from(bytes), Buffer.from('"}}')]);
 
-  it.each<{ name: string; body: string | Buffer; status: number; message: RegExp }>([
+  test.each<{ name: string; body: string | Buffer; status: number; message: RegExp }>([
     { name: 'truncated JSON', body: typename.slice(0, 12), status: 400, message: /^The request body is not valid JSON\.$/ },
     { name: 'JSON with trailing garbage', body: `${typename} trailing`, status: 400, message: /^The request body is not valid JSON\.$/ },
     { name: 'two JSON objects back to back', body: `${typename}${typename}`, status: 400, message: /not valid JSON/ },
@@ -196,14 +195,14 @@ describe('request bodies that are not a GraphQL request', () => {
     await expectHealthy();
   });
 
-  it('accepts a UTF-8 byte order mark before the JSON (RFC 8259 lets a parser ignore it)', async () => {
+  test('accepts a UTF-8 byte order mark before the JSON (RFC 8259 lets a parser ignore it)', async () => {
     const answer = await post(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(typename)]));
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ data: { __typename: 'Query' } });
     await expectHealthy();
   });
 
-  it.each<{ name: string; headers: Record<string, string | undefined>; status: number; message: RegExp }>([
+  test.each<{ name: string; headers: Record<string, string | undefined>; status: number; message: RegExp }>([
     // Apollo's CSRF prevention: a "simple" request (these types, or none) without a preflight header is 400.
     { name: 'text/plain', headers: { 'content-type': 'text/plain' }, status: 400, message: /Cross-Site Request Forgery/ },
     { name: 'multipart/form-data', headers: { 'content-type': 'multipart/form-data; boundary=x' }, status: 400, message: /Cross-Site Request Forgery/ },
@@ -223,7 +222,7 @@ describe('request bodies that are not a GraphQL request', () => {
     await expectHealthy();
   });
 
-  it('answers a body over 1 MB with 413 BAD_REQUEST', async () => {
+  test('answers a body over 1 MB with 413 BAD_REQUEST', async () => {
     const padding = 'x'.repeat(gw.config.bodyLimitBytes + 1);
     expect(gw.config.bodyLimitBytes).toBe(1024 * 1024);
     const answer = await post({ query: '{ __typename }', variables: { padding } });
@@ -231,14 +230,14 @@ describe('request bodies that are not a GraphQL request', () => {
     await expectHealthy();
   });
 
-  it('answers a 5 KB gzip body that inflates past 1 MB (a zip bomb) with 413 BAD_REQUEST', async () => {
+  test('answers a 5 KB gzip body that inflates past 1 MB (a zip bomb) with 413 BAD_REQUEST', async () => {
     const bomb = zlib.gzipSync(Buffer.from(JSON.stringify({ query: '{ __typename }', variables: { x: ' '.repeat(5 * 1024 * 1024) } })));
     expect(bomb.length).toBeLessThan(16 * 1024);
     expectRequestError(await post(bomb, { 'content-encoding': 'gzip' }), 413, 'BAD_REQUEST', /larger than/);
     await expectHealthy();
   });
 
-  it('answers a body that is not gzip but says so with 400 BAD_REQUEST, and runs a real gzip body', async () => {
+  test('answers a body that is not gzip but says so with 400 BAD_REQUEST, and runs a real gzip body', async () => {
     expectRequestError(await post(Buffer.from(typename), { 'content-encoding': 'gzip' }), 400, 'BAD_REQUEST', /could not be read/);
     const gzipped = await post(zlib.gzipSync(Buffer.from(typename)), { 'content-encoding': 'gzip' });
     expect(gzipped.status).toBe(200);
@@ -250,7 +249,7 @@ describe('request bodies that are not a GraphQL request', () => {
 // ---------------------------------------------------------------- the request's fields
 
 describe('request fields of the wrong shape', () => {
-  it.each<{ name: string; body: Record<string, unknown>; status: number; code: string; message: RegExp; sql?: string }>([
+  test.each<{ name: string; body: Record<string, unknown>; status: number; code: string; message: RegExp; sql?: string }>([
     { name: 'a query that is a number', body: { query: 42 }, status: 400, code: 'BAD_REQUEST', message: /queries must be strings/ },
     { name: 'a query that is an array', body: { query: ['{ __typename }'] }, status: 400, code: 'BAD_REQUEST', message: /queries must be strings/ },
     { name: 'a query that is an object', body: { query: { kind: 'Document' } }, status: 400, code: 'BAD_REQUEST', message: /queries must be strings/ },
@@ -278,7 +277,7 @@ describe('request fields of the wrong shape', () => {
 describe('GET /graphql with malformed query-string fields', () => {
   const typename = `query=${encodeURIComponent('{ __typename }')}`;
 
-  it.each<{ name: string; search: string; status: number; code: string; message: RegExp }>([
+  test.each<{ name: string; search: string; status: number; code: string; message: RegExp }>([
     { name: 'variables that are not JSON', search: `${typename}&variables=${encodeURIComponent('{bad')}`, status: 400, code: 'BAD_REQUEST', message: /variables/ },
     { name: 'variables that are a JSON array', search: `${typename}&variables=${encodeURIComponent('[1]')}`, status: 400, code: 'BAD_REQUEST', message: /JSON-encoded object/ },
     { name: 'extensions that are not JSON', search: `${typename}&extensions=${encodeURIComponent('{bad')}`, status: 400, code: 'BAD_REQUEST', message: /`extensions`.*not valid JSON/ },
@@ -299,7 +298,7 @@ describe('GET /graphql with malformed query-string fields', () => {
 // ---------------------------------------------------------------- deep and large variables
 
 describe('deeply nested and oversized variables', () => {
-  it.each<{ name: string; body: () => string }>([
+  test.each<{ name: string; body: () => string }>([
     {
       name: '10,000 nested arrays in a declared ID! variable',
       body: () => `{"query":"query ($id: ID!) { patient(id: $id) { id } }","variables":{"id":${nestedArrays(10_000)}}}`,
@@ -322,14 +321,14 @@ describe('deeply nested and oversized variables', () => {
     await expectHealthy();
   });
 
-  it('accepts moderate nesting (60 levels in an unused variable) and ignores it', async () => {
+  test('accepts moderate nesting (60 levels in an unused variable) and ignores it', async () => {
     const answer = await post(`{"query":"{ __typename }","variables":{"x":${nestedArrays(60)}}}`);
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ data: { __typename: 'Query' } });
     await expectHealthy();
   });
 
-  it('refuses nodes(ids:) with 10,000 ids as COST_LIMIT_EXCEEDED (400): the contract prices nodes at one per id', async () => {
+  test('refuses nodes(ids:) with 10,000 ids as COST_LIMIT_EXCEEDED (400): the contract prices nodes at one per id', async () => {
     const ids = Array.from({ length: 10_000 }, (_, index) => gid.patient(index + 1));
     const answer = await post({ query: 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', variables: { ids } });
     expectRequestError(answer, 400, 'COST_LIMIT_EXCEEDED', /estimated cost is 10000, over the limit of 5000/);
@@ -338,7 +337,7 @@ describe('deeply nested and oversized variables', () => {
     await expectHealthy();
   });
 
-  it('refuses nodes(ids:) with 101 ids (over its bound, within the cost limit) as BAD_USER_INPUT (200), with no SQL', async () => {
+  test('refuses nodes(ids:) with 101 ids (over its bound, within the cost limit) as BAD_USER_INPUT (200), with no SQL', async () => {
     const ids = Array.from({ length: 101 }, (_, index) => gid.patient(index + 1));
     const answer = await post({ query: 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }', variables: { ids } });
     expectRefusal(answer, 200, 'BAD_USER_INPUT', { message: /at most 100 ids, got 101/, sql: '0' });
@@ -346,7 +345,7 @@ describe('deeply nested and oversized variables', () => {
     await expectHealthy();
   });
 
-  it.each<{ name: string; query: string; variables: () => Record<string, unknown>; message: RegExp }>([
+  test.each<{ name: string; query: string; variables: () => Record<string, unknown>; message: RegExp }>([
     {
       name: 'deleteRecords with 1,001 ids',
       query: DELETE_RECORDS,
@@ -408,7 +407,7 @@ describe('deeply nested and oversized variables', () => {
     await expectHealthy();
   });
 
-  it.each<{ name: string; query: string; variables: () => Record<string, unknown>; cost: number }>([
+  test.each<{ name: string; query: string; variables: () => Record<string, unknown>; cost: number }>([
     {
       name: 'deleteRecords with 10,000 ids',
       query: DELETE_RECORDS,
@@ -445,7 +444,7 @@ describe('deeply nested and oversized variables', () => {
     await expectHealthy();
   });
 
-  it('stores 20,000 characters of two-byte text in a TEXT column (the byte limit refuses only what MySQL cannot hold)', async () => {
+  test('stores 20,000 characters of two-byte text in a TEXT column (the byte limit refuses only what MySQL cannot hold)', async () => {
     const notes = 'é'.repeat(20_000);
     const answer = await post({
       query: CREATE_RECORD_ID,
@@ -559,7 +558,7 @@ describe('hostile text in every string field of every mutation', () => {
 
   const cases = TEXT_FIELDS.flatMap((field) => HOSTILE_TEXT.map(([what, value]) => ({ field, what, value, label: field.label })));
 
-  it.each(cases)('$label stores $what verbatim and executes none of it', async ({ field, value }) => {
+  test.each(cases)('$label stores $what verbatim and executes none of it', async ({ field, value }) => {
     const variables = await field.variables(value);
     const before = await rowCounts();
     const answer = await post({ query: field.mutation, variables });
@@ -578,7 +577,7 @@ describe('hostile text in every string field of every mutation', () => {
     await expectHealthy();
   });
 
-  it.each(HOSTILE_TEXT.map(([what, value]) => ({ what, value })))(
+  test.each(HOSTILE_TEXT.map(([what, value]) => ({ what, value })))(
     'stores $what verbatim when it arrives as a string literal in the document',
     async ({ value }) => {
       // JSON string escapes are GraphQL string escapes (\u0000, \", \\, \n…).
@@ -594,7 +593,7 @@ describe('hostile text in every string field of every mutation', () => {
     },
   );
 
-  it.each(TEXT_FIELDS.flatMap((field) => ['a\ud800b', '\udc00tail'].map((value) => ({ field, value, label: field.label }))))(
+  test.each(TEXT_FIELDS.flatMap((field) => ['a\ud800b', '\udc00tail'].map((value) => ({ field, value, label: field.label }))))(
     '$label refuses an unpaired surrogate ($value) with BAD_USER_INPUT (200): utf8mb4 would store U+FFFD instead',
     async ({ field, value }) => {
       const variables = await field.variables(value);
@@ -608,14 +607,14 @@ describe('hostile text in every string field of every mutation', () => {
     },
   );
 
-  it('trims only leading and trailing whitespace, as the SDL documents', async () => {
+  test('trims only leading and trailing whitespace, as the SDL documents', async () => {
     const answer = await post({ query: CREATE_PATIENT, variables: { input: { name: ' \t padded\u0000 name \n', birthDate: '1990-01-01' } } });
     expect(answer.json.errors).toBeUndefined();
     expect(answer.json.data?.createPatient.name).toBe('padded\u0000 name');
     await expectHealthy();
   });
 
-  it.each(["o'brien%_`{x}|~@example.org", "'or'1'='1--@example.org", 'a+b/c=d?e^f&g*h!i#j$k@example.org'])(
+  test.each(["o'brien%_`{x}|~@example.org", "'or'1'='1--@example.org", 'a+b/c=d?e^f&g*h!i#j$k@example.org'])(
     'createPatient and updatePatient store the email %s verbatim (an address may hold quotes, % and _)',
     async (email) => {
       const created = await post({ query: CREATE_PATIENT, variables: { input: { name: 'Mail', birthDate: '1990-01-01', email } } });
@@ -631,7 +630,7 @@ describe('hostile text in every string field of every mutation', () => {
     },
   );
 
-  it.each(["'; DROP TABLE patients; --@x.org", '" OR 1=1 --@x.org', 'a\u0000b@x.org', 'a\ud800@x.org', '😀@x.org'])(
+  test.each(["'; DROP TABLE patients; --@x.org", '" OR 1=1 --@x.org', 'a\u0000b@x.org', 'a\ud800@x.org', '😀@x.org'])(
     'refuses the email %j: a variable that fails EmailAddress coercion is 400 BAD_USER_INPUT, with no SQL',
     async (email) => {
       const before = await rowCounts();
@@ -642,7 +641,7 @@ describe('hostile text in every string field of every mutation', () => {
     },
   );
 
-  it('matches % _ and \\ in patients(filter: { nameContains }) literally, never as LIKE wildcards', async () => {
+  test('matches % _ and \\ in patients(filter: { nameContains }) literally, never as LIKE wildcards', async () => {
     await insertPatients(gw.database.pool, [{ name: 'Zed 50% off' }, { name: 'Zed a_b' }, { name: 'Zed back\\slash' }, { name: 'Zed plain' }]);
     const names = async (nameContains: string) => {
       const answer = await post({
@@ -658,7 +657,7 @@ describe('hostile text in every string field of every mutation', () => {
     expect((await names('Zed')).sort()).toEqual(['Zed 50% off', 'Zed a_b', 'Zed back\\slash', 'Zed plain']);
     await expectHealthy();
   });
-  it('refuses a nameContains longer than any name (200 characters) with BAD_USER_INPUT and no SQL', async () => {
+  test('refuses a nameContains longer than any name (200 characters) with BAD_USER_INPUT and no SQL', async () => {
     const answer = await post({
       query: 'query ($f: PatientFilter) { patients(first: 5, filter: $f) { totalCount } }',
       variables: { f: { nameContains: 'x'.repeat(900_000) } },
@@ -671,7 +670,7 @@ describe('hostile text in every string field of every mutation', () => {
 // ---------------------------------------------------------------- invalid scalars
 
 describe('invalid scalar values', () => {
-  it.each<{ name: string; query: string }>([
+  test.each<{ name: string; query: string }>([
     { name: 'a LocalTime literal with a leap second', query: 'mutation { createEvent(input: { title: "t", slots: [{ date: "2026-12-07", time: "23:59:60" }] }) { id } }' },
     { name: 'a LocalTime literal of 24:00', query: 'mutation { createEvent(input: { title: "t", slots: [{ date: "2026-12-07", time: "24:00" }] }) { id } }' },
     { name: 'an EmailAddress literal that is SQL', query: `mutation { createPatient(input: { name: "n", birthDate: "1990-01-01", email: "'; DROP TABLE patients; --" }) { id } }` },
@@ -687,7 +686,7 @@ describe('invalid scalar values', () => {
     await expectHealthy();
   });
 
-  it.each<{ name: string; variables: Record<string, unknown> }>([
+  test.each<{ name: string; variables: Record<string, unknown> }>([
     { name: 'a time of 25:00', variables: { input: { title: 't', slots: [{ date: '2026-12-07', time: '25:00' }] } } },
     { name: 'a time with nanoseconds', variables: { input: { title: 't', slots: [{ date: '2026-12-07', time: '09:30:00.123456789' }] } } },
     { name: 'a date with a NUL', variables: { input: { title: 't', slots: [{ date: '2026-12-07\u0000', time: '09:00' }] } } },
@@ -750,7 +749,7 @@ describe('refused tokens and Authorization headers over HTTP', () => {
     { name: 'one long segment', authorization: async () => `Bearer ${'A'.repeat(4000)}`, why: /not a well-formed JWT/ },
   ];
 
-  it.each(refusals)('answers $name with UNAUTHENTICATED (200), saying why, and no SQL', async ({ authorization, why }) => {
+  test.each(refusals)('answers $name with UNAUTHENTICATED (200), saying why, and no SQL', async ({ authorization, why }) => {
     const answer = await post(
       { query: 'query ($id: ID!) { viewer { role } patient(id: $id) { id } }', variables: { id: healthPatientId } },
       { authorization: await authorization() },
@@ -762,14 +761,14 @@ describe('refused tokens and Authorization headers over HTTP', () => {
     await expectHealthy();
   });
 
-  it('answers an empty Authorization header as no token: UNAUTHENTICATED (200), no SQL', async () => {
+  test('answers an empty Authorization header as no token: UNAUTHENTICATED (200), no SQL', async () => {
     const answer = await post({ query: '{ viewer { role } }' }, { authorization: '' });
     expectRefusal(answer, 200, 'UNAUTHENTICATED', { message: /needs a bearer token/, sql: '0' });
     expect(answer.json.data).toEqual({ viewer: null });
     await expectHealthy();
   });
 
-  it('refuses a mutation with a forged token with UNAUTHENTICATED and writes nothing', async () => {
+  test('refuses a mutation with a forged token with UNAUTHENTICATED and writes nothing', async () => {
     const before = await rowCounts();
     const forged = `Bearer ${base64urlJson({ alg: 'none' })}.${base64urlJson(valid())}.`;
     const answer = await post({ query: CREATE_PATIENT, variables: { input: { name: 'Forged', birthDate: '1990-01-01' } } }, { authorization: forged });
@@ -779,7 +778,7 @@ describe('refused tokens and Authorization headers over HTTP', () => {
     await expectHealthy();
   });
 
-  it('accepts the scheme in any case and a hand-signed clinician token with a Clinician sub (the refusals are about their defect)', async () => {
+  test('accepts the scheme in any case and a hand-signed clinician token with a Clinician sub (the refusals are about their defect)', async () => {
     const sub = toGlobalId('Clinician', clinicianRowId);
     const answer = await post(
       { query: '{ viewer { role subject } }' },
@@ -824,7 +823,7 @@ describe('global ids of every wrong shape', () => {
     ['an Int variable (ID accepts it, as the string "12345")', 12345],
   ];
 
-  it.each(WRONG_IDS.map(([what, id]) => ({ what, id })))(
+  test.each(WRONG_IDS.map(([what, id]) => ({ what, id })))(
     'answers patient(id:) with $what: BAD_USER_INPUT (200), null, no SQL',
     async ({ id }) => {
       const answer = await post({ query: PATIENT_QUERY, variables: { id } });
@@ -835,7 +834,7 @@ describe('global ids of every wrong shape', () => {
     },
   );
 
-  it.each([
+  test.each([
     ['a boolean', true],
     ['an object', { id: 1 }],
     ['null for ID!', null],
@@ -846,7 +845,7 @@ describe('global ids of every wrong shape', () => {
     await expectHealthy();
   });
 
-  it('answers a well-formed id of a patient that does not exist with null and no error (the contract), one statement', async () => {
+  test('answers a well-formed id of a patient that does not exist with null and no error (the contract), one statement', async () => {
     const missing = gid.patient(987_654_321);
     const answer = await post({ query: `query ($id: ID!) { patient(id: $id) { id } node(id: $id) { id } }`, variables: { id: missing } });
     expect(answer.status).toBe(200);
@@ -855,7 +854,7 @@ describe('global ids of every wrong shape', () => {
     await expectHealthy();
   });
 
-  it('answers node(id:) with a malformed id with BAD_USER_INPUT, but takes an id of any type', async () => {
+  test('answers node(id:) with a malformed id with BAD_USER_INPUT, but takes an id of any type', async () => {
     const bad = await post({ query: 'query ($id: ID!) { node(id: $id) { id } }', variables: { id: b64('Patient:-1') } });
     expectRefusal(bad, 200, 'BAD_USER_INPUT', { sql: '0' });
     expect(bad.json.data).toEqual({ node: null });
@@ -864,7 +863,7 @@ describe('global ids of every wrong shape', () => {
     await expectHealthy();
   });
 
-  it('fails only the malformed entries of nodes(ids:), each with BAD_USER_INPUT at its index', async () => {
+  test('fails only the malformed entries of nodes(ids:), each with BAD_USER_INPUT at its index', async () => {
     const answer = await post({
       query: 'query ($ids: [ID!]!) { nodes(ids: $ids) { id } }',
       variables: { ids: [healthPatientId, b64('Patient:abc'), '', gid.patient(987_654_321)] },
@@ -879,7 +878,7 @@ describe('global ids of every wrong shape', () => {
     await expectHealthy();
   });
 
-  it.each<{ name: string; query: string; variables: () => Record<string, unknown>; field: string }>([
+  test.each<{ name: string; query: string; variables: () => Record<string, unknown>; field: string }>([
     { name: 'updatePatient with an Event id', query: UPDATE_PATIENT, variables: () => ({ input: { id: gid.event(eventRowId), expectedVersion: 1, name: 'x' } }), field: 'input.id' },
     { name: 'updateRecord with a Patient id', query: UPDATE_RECORD, variables: () => ({ input: { id: gid.patient(patientRowId), expectedVersion: 1, notes: 'x' } }), field: 'input.id' },
     { name: 'createRecord with a malformed patientId', query: CREATE_RECORD, variables: () => ({ input: { patientId: b64("Patient:1' OR '1'='1"), diagnosis: 'x' } }), field: 'input.patientId' },
@@ -902,7 +901,7 @@ describe('global ids of every wrong shape', () => {
     await expectHealthy();
   });
 
-  it("answers a patient token asking for another patient's well-formed id with null and no error", async () => {
+  test("answers a patient token asking for another patient's well-formed id with null and no error", async () => {
     const authorization = (await gw.authorizationFor({ patientId: patientRowId })) as string;
     const answer = await post({ query: PATIENT_QUERY, variables: { id: healthPatientId } }, { authorization });
     expect(answer.status).toBe(200);
@@ -926,7 +925,7 @@ describe('cursors of every wrong shape', () => {
     eventsCursor = events.json.data?.events.pageInfo.endCursor as string;
   });
 
-  it('accepts the cursor the server handed out (the refusals below are about their one change)', async () => {
+  test('accepts the cursor the server handed out (the refusals below are about their one change)', async () => {
     expect(patientsCursor).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
     const next = await post({ query: PAGE, variables: { after: patientsCursor } });
     expect(next.json.errors).toBeUndefined();
@@ -936,7 +935,7 @@ describe('cursors of every wrong shape', () => {
 
   const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-  it.each<{ name: string; cursor: () => string }>([
+  test.each<{ name: string; cursor: () => string }>([
     { name: 'a character appended to the signature', cursor: () => `${patientsCursor}!` },
     {
       // 16 signature bytes are 22 base64url characters: the last one carries 4 spare bits that decode to nothing.
@@ -973,7 +972,7 @@ describe('cursors of every wrong shape', () => {
 // ---------------------------------------------------------------- last
 
 describe('after all of the above', () => {
-  it('every table is still there, with the rows the fixtures and the accepted mutations put in', async () => {
+  test('every table is still there, with the rows the fixtures and the accepted mutations put in', async () => {
     const [tables] = await gw.database.pool.query<RowDataPacket[]>('SHOW TABLES');
     const names = tables.map((row) => String(Object.values(row)[0]));
     for (const table of TABLES) expect(names).toContain(table);

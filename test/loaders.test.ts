@@ -3,30 +3,32 @@
  * for missing keys, IN-lists chunked at DB_IN_CHUNK_SIZE keys per statement,
  * and an error for one group of keys never failing its siblings.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createRequestDb } from '../src/db/request-db.js';
 import { newSqlTrace, type SqlTrace } from '../src/db/sql-counter.js';
 import type { Loaders } from '../src/modules/loaders.js';
 import { perGroup } from '../src/modules/batching.js';
 import { createLoaders } from '../src/modules/loaders.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
+import { gatewaysTest } from './support/fixtures-gateway.js';
 import { insertEvent, insertPatients, insertRecords, insertSelections, manyPatients } from './support/fixtures.js';
 
+/**
+ * This file's gateways (each its own database), shared by every test and hook here: `gateway` with the
+ * default settings, and `chunks`, whose IN-lists hold at most two keys.
+ */
+const test = gatewaysTest('loaders', { gateway: {}, chunks: { env: { DB_IN_CHUNK_SIZE: '2' } } });
 let gw: TestGateway;
 let patientIds: number[];
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'loaders' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   patientIds = await insertPatients(gw.database.pool, manyPatients(1500));
   await insertRecords(
     gw.database.pool,
     patientIds.slice(0, 3).flatMap((patientId) => [{ patientId }, { patientId }]),
   );
-});
-
-afterAll(async () => {
-  await gw?.close();
 });
 
 /** A request's loaders, as the context builds them (this gateway's cache is off), counting into their own trace. */
@@ -45,7 +47,7 @@ async function counted<T>(loaders: { trace: SqlTrace }, work: () => Promise<T>):
 }
 
 describe('by-id loaders', () => {
-  it('return rows in key order with null for missing keys, one statement', async () => {
+  test('return rows in key order with null for missing keys, one statement', async () => {
     const loaders = loadersOfRequest();
     const keys = [patientIds[2]!, 9_999_999, patientIds[0]!, patientIds[1]!];
     const { value, sqlCount } = await counted(loaders, () => loaders.patient.byId.loadMany(keys));
@@ -58,7 +60,7 @@ describe('by-id loaders', () => {
     expect(sqlCount).toBe(1);
   });
 
-  it('chunk 1,500 keys into two IN-lists of at most 1,000', async () => {
+  test('chunk 1,500 keys into two IN-lists of at most 1,000', async () => {
     const loaders = loadersOfRequest();
     const { value, sqlCount } = await counted(loaders, () => loaders.patient.byId.loadMany(patientIds));
     expect(value).toHaveLength(1500);
@@ -66,7 +68,7 @@ describe('by-id loaders', () => {
     expect(sqlCount).toBe(2);
   });
 
-  it('dedupe repeated keys and serve them from the request cache', async () => {
+  test('dedupe repeated keys and serve them from the request cache', async () => {
     const loaders = loadersOfRequest();
     const first = await counted(loaders, () => loaders.patient.byId.loadMany([patientIds[0]!, patientIds[0]!, patientIds[1]!]));
     expect(first.sqlCount).toBe(1);
@@ -77,7 +79,7 @@ describe('by-id loaders', () => {
 });
 
 describe('grouped loaders', () => {
-  it('fail only the keys of the group whose statement failed', async () => {
+  test('fail only the keys of the group whose statement failed', async () => {
     const loaders = loadersOfRequest();
     const good = { patientId: patientIds[0]!, status: null, after: null, limit: 5 };
     // A position whose value mysql2 writes as raw SQL that does not parse: that group's statement fails.
@@ -89,7 +91,7 @@ describe('grouped loaders', () => {
     expect(value[1]).toBeInstanceOf(Error);
   });
 
-  it('perGroup keeps key order across groups', async () => {
+  test('perGroup keeps key order across groups', async () => {
     const results = await perGroup(
       ['a1', 'b1', 'a2', 'c1'],
       (key) => key[0]!,
@@ -104,29 +106,24 @@ describe('grouped loaders', () => {
 });
 
 describe('chunk size setting', () => {
-  it('DB_IN_CHUNK_SIZE bounds the keys of every IN-list of an operation', async () => {
-    const small = await createTestGateway({ name: 'chunks', env: { DB_IN_CHUNK_SIZE: '2' } });
-    try {
-      const pool = small.database.pool;
-      const patients = await insertPatients(pool, manyPatients(3));
-      const { eventId, scheduleIds } = await insertEvent(pool, { title: 'Chunked', days: 1, slotsPerDay: 5 });
-      await insertSelections(
-        pool,
-        scheduleIds.map((scheduleId, index) => ({ patientId: patients[index % 3]!, scheduleId, eventId })),
-      );
-      const result = await small.run(
-        `query ($id: ID!) { event(id: $id) { schedules { selections { patient { name } } } } }`,
-        { id: toGlobalId('Event', eventId) },
-        { captureStatements: true },
-      );
-      expect(result.errors).toBeUndefined();
-      expect(result.data?.event.schedules.flatMap((slot: any) => slot.selections)).toHaveLength(5);
-      // event 1, schedules 1, selections of 5 schedules in ceil(5/2) = 3, patients of 3 in ceil(3/2) = 2
-      expect(result.sqlCount).toBe(7);
-      // Each IN-list is one array parameter (mysql2 expands `IN (?)`): at most two keys in each.
-      for (const statement of result.statements) expect(statement.params.flat().length).toBeLessThanOrEqual(2);
-    } finally {
-      await small.close();
-    }
+  test('DB_IN_CHUNK_SIZE bounds the keys of every IN-list of an operation', async ({ chunks: small }) => {
+    const pool = small.database.pool;
+    const patients = await insertPatients(pool, manyPatients(3));
+    const { eventId, scheduleIds } = await insertEvent(pool, { title: 'Chunked', days: 1, slotsPerDay: 5 });
+    await insertSelections(
+      pool,
+      scheduleIds.map((scheduleId, index) => ({ patientId: patients[index % 3]!, scheduleId, eventId })),
+    );
+    const result = await small.run(
+      `query ($id: ID!) { event(id: $id) { schedules { selections { patient { name } } } } }`,
+      { id: toGlobalId('Event', eventId) },
+      { captureStatements: true },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.event.schedules.flatMap((slot: any) => slot.selections)).toHaveLength(5);
+    // event 1, schedules 1, selections of 5 schedules in ceil(5/2) = 3, patients of 3 in ceil(3/2) = 2
+    expect(result.sqlCount).toBe(7);
+    // Each IN-list is one array parameter (mysql2 expands `IN (?)`): at most two keys in each.
+    for (const statement of result.statements) expect(statement.params.flat().length).toBeLessThanOrEqual(2);
   });
 });

@@ -9,24 +9,29 @@
 import { sql } from 'drizzle-orm';
 import { GraphQLError } from 'graphql';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { inTransaction, type Tx } from '../src/db/transaction.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type RunResult, type TestGateway } from '../src/testing/index.js';
+import type { RunResult, TestGateway } from '../src/testing/index.js';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { CREATE_EVENT_ID, DELETE_PATIENT, insertEvent, insertPatients, insertRecords, insertSelections, waitFor } from './support/index.js';
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('mutation_concurrency', {
+  // Fault and lock choreography: no side executions comparing the engines (test/executors.test.ts covers them).
+  compareExecutors: false,
+  env: { DB_POOL_SIZE: '20' },
+});
 let gw: TestGateway;
 const rawConnections: mysql.Connection[] = [];
 
-beforeAll(async () => {
-  gw = await createTestGateway({
-      // Fault and lock choreography: no side executions comparing the engines (test/executors.test.ts covers them).
-      compareExecutors: false, name: 'mutation_concurrency', env: { DB_POOL_SIZE: '20' } });
+test.beforeAll(({ gateway }) => {
+  gw = gateway;
 });
 
+// The raw connections end here, before the fixture closes the gateway (when the worker ends).
 afterAll(async () => {
   await Promise.all(rawConnections.map((connection) => connection.end().catch(() => connection.destroy())));
-  await gw?.close();
 });
 
 /** A connection of its own on the test database, outside the gateway's pool (closed in afterAll). */
@@ -73,7 +78,7 @@ function errorCodes(result: RunResult): unknown[] {
 }
 
 describe('updatePatient under optimistic locking', () => {
-  it('lets exactly one of 20 concurrent updates with the same expectedVersion win; the others get CONFLICT at version 2', async () => {
+  test('lets exactly one of 20 concurrent updates with the same expectedVersion win; the others get CONFLICT at version 2', async () => {
     const [patientRowId] = (await insertPatients(gw.database.pool, [{ name: 'Original Name' }])) as [number];
     const patientId = toGlobalId('Patient', patientRowId);
     const names = Array.from({ length: 20 }, (_, index) => `Concurrent Writer ${index + 1}`);
@@ -107,7 +112,7 @@ describe('updatePatient under optimistic locking', () => {
 });
 
 describe('setSelections under concurrency', () => {
-  it("leaves exactly one of 50 concurrent complete choices, never a mix, and never breaks the (patient, schedule) key", async () => {
+  test("leaves exactly one of 50 concurrent complete choices, never a mix, and never breaks the (patient, schedule) key", async () => {
     const pool = gw.database.pool;
     const [patientRowId] = (await insertPatients(pool, [{ name: 'Selective Sam' }])) as [number];
     const { eventId, scheduleIds } = await insertEvent(pool, { title: 'Flu shots', days: 2, slotsPerDay: 10 });
@@ -153,7 +158,7 @@ describe('setSelections under concurrency', () => {
 });
 
 describe('inTransaction retries', () => {
-  it('retries the victim of a real deadlock once, so both transactions complete (3 attempts in all)', async () => {
+  test('retries the victim of a real deadlock once, so both transactions complete (3 attempts in all)', async () => {
     const [rowA, rowB] = (await insertPatients(gw.database.pool, [{ name: 'Lock A' }, { name: 'Lock B' }])) as [
       number,
       number,
@@ -195,7 +200,7 @@ describe('inTransaction retries', () => {
     expect(deadlockErrors).toEqual([1213]);
   });
 
-  it('gives up after 3 lock wait timeouts with SERVICE_UNAVAILABLE, and every attempt is rolled back', async () => {
+  test('gives up after 3 lock wait timeouts with SERVICE_UNAVAILABLE, and every attempt is rolled back', async () => {
     const [lockedRowId] = (await insertPatients(gw.database.pool, [{ name: 'Held Elsewhere' }])) as [number];
     const holder = await rawConnection();
     await holder.query('BEGIN');
@@ -232,7 +237,7 @@ describe('inTransaction retries', () => {
 });
 
 describe('a transaction whose connection is killed half-way', () => {
-  it('deletePatient: the patient, its records and its selections all survive; the caller gets SERVICE_UNAVAILABLE', async () => {
+  test('deletePatient: the patient, its records and its selections all survive; the caller gets SERVICE_UNAVAILABLE', async () => {
     const pool = gw.database.pool;
     const [patientRowId] = (await insertPatients(pool, [{ name: 'Interrupted Ida' }])) as [number];
     const recordIds = await insertRecords(pool, [
@@ -277,7 +282,7 @@ describe('a transaction whose connection is killed half-way', () => {
     expect(errorCodes(result)).toEqual(['SERVICE_UNAVAILABLE']);
   });
 
-  it('createEvent: killed between the event insert and the slots insert, it leaves neither; the caller gets SERVICE_UNAVAILABLE', async () => {
+  test('createEvent: killed between the event insert and the slots insert, it leaves neither; the caller gets SERVICE_UNAVAILABLE', async () => {
     const holder = await rawConnection();
     const killer = await rawConnection();
     const title = 'Never half-created';

@@ -34,7 +34,7 @@ import { Client, CombinedError, cacheExchange, fetchExchange, gql as urqlGql } f
 import { persistedExchange } from '@urql/exchange-persisted';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import type {
   EventPageQuery,
   EventPageQueryVariables,
@@ -47,7 +47,8 @@ import type {
 } from '../src/__generated__/client/graphql.js';
 import { totalStatements } from '../src/db/sql-counter.js';
 import { toGlobalId } from '../src/relay/global-id.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
+import { gatewaysTest } from './support/fixtures-gateway.js';
 import { insertEvent, insertPatients, insertSelections, PRODUCTION_SECRET } from './support/index.js';
 
 
@@ -235,17 +236,22 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 // ---------------------------------------------------------------------------
 // Gateways, one per mode, seeded once.
 
+/** This file's gateways (each its own database), one per mode, shared by the describe blocks of that mode. */
+const test = gatewaysTest('real_clients', {
+  development: { env: { NODE_ENV: 'development' } },
+  production: { env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET } },
+  productionApq: { env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, ALLOW_APQ_REGISTRATION: '1' } },
+});
+
 interface Mode {
   readonly name: string;
-  readonly env: Record<string, string>;
+  /** The fixture of the mode's gateway. */
+  readonly fixture: 'development' | 'production' | 'productionApq';
 }
 
-const DEVELOPMENT: Mode = { name: 'development', env: { NODE_ENV: 'development' } };
-const PRODUCTION: Mode = { name: 'production', env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET } };
-const PRODUCTION_APQ: Mode = {
-  name: 'production with ALLOW_APQ_REGISTRATION=1',
-  env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, ALLOW_APQ_REGISTRATION: '1' },
-};
+const DEVELOPMENT: Mode = { name: 'development', fixture: 'development' };
+const PRODUCTION: Mode = { name: 'production', fixture: 'production' };
+const PRODUCTION_APQ: Mode = { name: 'production with ALLOW_APQ_REGISTRATION=1', fixture: 'productionApq' };
 
 /** describe.each rows: [name, mode]. */
 const cases = (...modes: Mode[]): [string, Mode][] => modes.map((mode) => [mode.name, mode]);
@@ -267,8 +273,7 @@ interface Harness {
 
 const harnesses = new Map<string, Promise<Harness>>();
 
-async function createHarness(mode: Mode): Promise<Harness> {
-  const gateway = await createTestGateway({ name: `real_clients_${mode.name.split(' ')[0]}`, env: mode.env });
+async function createHarness(gateway: TestGateway): Promise<Harness> {
   const { url } = await gateway.gateway.listen();
   const pool = gateway.database.pool;
   const pagerIds = await insertPatients(pool, PAGER_NAMES.map((name) => ({ name })));
@@ -292,20 +297,32 @@ async function createHarness(mode: Mode): Promise<Harness> {
   };
 }
 
-/** The mode's gateway, created (and seeded) on first use and shared by the describes of that mode. */
-function harnessFor(mode: Mode): Promise<Harness> {
+/** The mode's gateway, seeded on first use and shared by the describes of that mode. */
+function harnessFor(mode: Mode, gateway: TestGateway): Promise<Harness> {
   let harness = harnesses.get(mode.name);
   if (!harness) {
-    harness = createHarness(mode);
+    harness = createHarness(gateway);
     harnesses.set(mode.name, harness);
   }
   return harness;
 }
 
-afterAll(async () => {
+/**
+ * Gives a describe block its mode's harness before its tests: a hook that names only that mode's gateway
+ * fixture (Vitest creates the fixtures a hook destructures), so a mode no block runs has no gateway.
+ */
+function useHarness(mode: Mode, set: (harness: Harness) => void): void {
+  const hooks: Record<Mode['fixture'], () => void> = {
+    development: () => test.beforeAll(async ({ development }) => set(await harnessFor(mode, development))),
+    production: () => test.beforeAll(async ({ production }) => set(await harnessFor(mode, production))),
+    productionApq: () => test.beforeAll(async ({ productionApq }) => set(await harnessFor(mode, productionApq))),
+  };
+  hooks[mode.fixture]();
+}
+
+// The clients stop here; the fixtures close the gateways when the worker ends.
+afterAll(() => {
   for (const client of apolloClients) client.stop();
-  const settled = await Promise.allSettled(harnesses.values());
-  for (const result of settled) if (result.status === 'fulfilled') await result.value.gateway.close();
 });
 
 // ---------------------------------------------------------------------------
@@ -313,9 +330,7 @@ afterAll(async () => {
 describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real clients', (_name, mode) => {
   let harness: Harness;
 
-  beforeAll(async () => {
-    harness = await harnessFor(mode);
-  });
+  useHarness(mode, (value) => (harness = value));
 
   /** The pager patients in list order (createdAt DESC, id DESC). */
   const expectedOrder = () => [...harness.pagers].reverse();
@@ -339,7 +354,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
   }
 
   describe('cursor paging over the patient list', () => {
-    it('Apollo Client walks every page with after: endCursor and sees each patient once, in order', async () => {
+    test('Apollo Client walks every page with after: endCursor and sees each patient once, in order', async () => {
       const { sent, fetch } = recorder();
       const client = apolloClient({ url: harness.url, authorization: harness.admin, fetch });
       const { pages, seen } = await walkPages(async (after) => {
@@ -364,7 +379,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
       ]);
     });
 
-    it('urql walks every page with after: endCursor and sees each patient once, in order', async () => {
+    test('urql walks every page with after: endCursor and sees each patient once, in order', async () => {
       const { sent, fetch } = recorder();
       const client = urqlClient({ url: harness.url, authorization: harness.admin, fetch });
       const { pages, seen } = await walkPages(async (after) => {
@@ -404,7 +419,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
         patients: schedule.selections.map((selection) => ({ id: selection.patient.id, name: selection.patient.name })),
       }));
 
-    it('Apollo Client receives the event with its schedules, selections and their patients', async () => {
+    test('Apollo Client receives the event with its schedules, selections and their patients', async () => {
       const { fetch } = recorder();
       const client = apolloClient({ url: harness.url, authorization: harness.admin, fetch });
       const { data, error } = await client.query({ query: EventPage, variables: { id: harness.event.id } });
@@ -420,7 +435,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
       ]);
     });
 
-    it('urql receives the same page; with a patient token only their own selections, totals unchanged', async () => {
+    test('urql receives the same page; with a patient token only their own selections, totals unchanged', async () => {
       const { fetch } = recorder();
       const admin = urqlClient({ url: harness.url, authorization: harness.admin, fetch });
       const full = await admin.query(EventPage, { id: harness.event.id }).toPromise();
@@ -440,7 +455,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
   });
 
   describe('CONFLICT on a stale expectedVersion', () => {
-    it('Apollo Client: the second update with expectedVersion 1 rejects with CombinedGraphQLErrors (CONFLICT, currentVersion 2)', async () => {
+    test('Apollo Client: the second update with expectedVersion 1 rejects with CombinedGraphQLErrors (CONFLICT, currentVersion 2)', async () => {
       const { sent, fetch } = recorder();
       const client = apolloClient({ url: harness.url, authorization: harness.admin, fetch });
       const id = harness.conflict.apollo;
@@ -459,7 +474,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
       }
     });
 
-    it('urql: the second update with expectedVersion 1 yields a CombinedError whose graphQLErrors hold CONFLICT, currentVersion 2', async () => {
+    test('urql: the second update with expectedVersion 1 yields a CombinedError whose graphQLErrors hold CONFLICT, currentVersion 2', async () => {
       const { sent, fetch } = recorder();
       const client = urqlClient({ url: harness.url, authorization: harness.admin, fetch });
       const id = harness.conflict.urql;
@@ -482,7 +497,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
   describe('trusted documents by POST and by GET', () => {
     const adminViewer = { role: 'ADMIN', subject: 'test-admin', patient: null };
 
-    it.each([
+    test.each([
       { useGETForHashedQueries: true, method: 'GET' },
       { useGETForHashedQueries: false, method: 'POST' },
     ])('Apollo Client, useGETForHashedQueries: $useGETForHashedQueries -> hash-only $method', async ({ useGETForHashedQueries, method }) => {
@@ -512,7 +527,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION))('%s: trusted documents with real c
       }
     });
 
-    it.each([
+    test.each([
       { preferGetForPersistedQueries: true, method: 'GET' },
       { preferGetForPersistedQueries: false, method: 'POST' },
     ])('urql, preferGetForPersistedQueries: $preferGetForPersistedQueries -> hash-only $method', async ({ preferGetForPersistedQueries, method }) => {
@@ -552,11 +567,9 @@ describe.each(cases(DEVELOPMENT, PRODUCTION_APQ))('%s: APQ registration by Apoll
   const document = parse('query ApqPatientNames($first: Int!, $filter: PatientFilter) { patients(first: $first, filter: $filter) { nodes { id name } } }');
   const variables = { first: 3, filter: { nameContains: 'Pager' } };
 
-  beforeAll(async () => {
-    harness = await harnessFor(mode);
-  });
+  useHarness(mode, (value) => (harness = value));
 
-  it('hash-only GET -> PERSISTED_QUERY_NOT_FOUND -> retry with the query -> data; a second client then gets it by hash alone', async () => {
+  test('hash-only GET -> PERSISTED_QUERY_NOT_FOUND -> retry with the query -> data; a second client then gets it by hash alone', async () => {
     const expected = harness.pagers
       .slice(-3)
       .reverse()
@@ -604,7 +617,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION_APQ))('%s: APQ registration by Apoll
     expect(second.sent[0]!.status).toBe(200);
   });
 
-  it('answers the hash-only GET with PERSISTED_QUERY_NOT_FOUND, which is what makes the link retry', async () => {
+  test('answers the hash-only GET with PERSISTED_QUERY_NOT_FOUND, which is what makes the link retry', async () => {
     const unknown = parse('query ApqViewerRole { viewer { role } }');
     const { sent, fetch } = recorder();
     const client = apolloClient({ url: harness.url, authorization: harness.admin, fetch, hashing: 'sha256', retry: () => false });
@@ -628,15 +641,13 @@ describe.each(cases(DEVELOPMENT, PRODUCTION_APQ))('%s: APQ registration by urql'
     }
   `;
 
-  beforeAll(async () => {
-    harness = await harnessFor(mode);
-  });
+  useHarness(mode, (value) => (harness = value));
 
   /** urql's APQ setup: the persisted exchange with its defaults (its own sha256, GET for persisted queries). */
   const apqClient = (recording: typeof fetch, headers: Record<string, string>) =>
     new Client({ url: harness.url, fetch: recording, fetchOptions: { headers }, exchanges: [cacheExchange, persistedExchange(), fetchExchange] });
 
-  it('re-sends the query by GET after PersistedQueryNotFound: refused as CSRF without a preflight header, nothing stored', async () => {
+  test('re-sends the query by GET after PersistedQueryNotFound: refused as CSRF without a preflight header, nothing stored', async () => {
     const { sent, fetch } = recorder();
     const result = await apqClient(fetch, { authorization: harness.admin }).query(query, { first: 2 }).toPromise();
     expect(result.data).toBeUndefined();
@@ -660,7 +671,7 @@ describe.each(cases(DEVELOPMENT, PRODUCTION_APQ))('%s: APQ registration by urql'
     expect(again.sent[0]!.answer?.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
-  it("registers with the preflight header (fetchOptions headers 'apollo-require-preflight'), then serves the hash alone", async () => {
+  test("registers with the preflight header (fetchOptions headers 'apollo-require-preflight'), then serves the hash alone", async () => {
     const headers = { authorization: harness.admin, 'apollo-require-preflight': 'true' };
     const expected = harness.pagers
       .slice(-2)
@@ -692,8 +703,9 @@ describe('production without ALLOW_APQ_REGISTRATION: Apollo Client cannot regist
   let harness: Harness;
   let redis: Redis;
 
-  beforeAll(async () => {
-    harness = await harnessFor(PRODUCTION);
+  useHarness(PRODUCTION, (value) => (harness = value));
+
+  test.beforeAll(() => {
     redis = new Redis(harness.gateway.config.redisUrl);
   });
 
@@ -701,7 +713,7 @@ describe('production without ALLOW_APQ_REGISTRATION: Apollo Client cannot regist
     redis?.disconnect();
   });
 
-  it('refuses the hash-only GET and the registration POST with PERSISTED_QUERY_REQUIRED; nothing runs, nothing is stored', async () => {
+  test('refuses the hash-only GET and the registration POST with PERSISTED_QUERY_REQUIRED; nothing runs, nothing is stored', async () => {
     const document = parse('query ApqRefused { patients(first: 2) { nodes { id name } } }');
     const { sent, fetch } = recorder();
     // retry: () => true makes the link send the registration even though the first answer was not PERSISTED_QUERY_NOT_FOUND.
@@ -723,7 +735,7 @@ describe('production without ALLOW_APQ_REGISTRATION: Apollo Client cannot regist
     expect(await redis.exists(`${harness.gateway.name}:apq:${hash}`)).toBe(0);
   });
 
-  it('with Apollo default options: a single hash-only GET, refused with PERSISTED_QUERY_REQUIRED', async () => {
+  test('with Apollo default options: a single hash-only GET, refused with PERSISTED_QUERY_REQUIRED', async () => {
     const document = parse('query ApqRefusedDefault { viewer { role } }');
     const { sent, fetch } = recorder();
     const client = apolloClient({ url: harness.url, authorization: harness.admin, fetch, hashing: 'sha256' });
@@ -748,11 +760,9 @@ describe("development: urql's default (non-persisted) GET and Apollo's CSRF rule
     }
   `;
 
-  beforeAll(async () => {
-    harness = await harnessFor(DEVELOPMENT);
-  });
+  useHarness(DEVELOPMENT, (value) => (harness = value));
 
-  it('is refused as a potential CSRF without a preflight header', async () => {
+  test('is refused as a potential CSRF without a preflight header', async () => {
     const { sent, fetch } = recorder();
     // urql's defaults: preferGetMethod 'within-url-limit', so a query goes by GET with its text and no content type.
     const client = new Client({ url: harness.url, fetch, fetchOptions: { headers: { authorization: harness.admin } }, exchanges: [fetchExchange] });
@@ -766,7 +776,7 @@ describe("development: urql's default (non-persisted) GET and Apollo's CSRF rule
     expect(sent[0]!.url.searchParams.get('query')).toMatch(/UrqlPlainViewer/);
   });
 
-  it("works with fetchOptions: { headers: { 'apollo-require-preflight': 'true' } }", async () => {
+  test("works with fetchOptions: { headers: { 'apollo-require-preflight': 'true' } }", async () => {
     const { sent, fetch } = recorder();
     const client = new Client({
       url: harness.url,

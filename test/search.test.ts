@@ -4,9 +4,10 @@
  * page (and while records are written), access on every path with cold and warm caches, invalidation by
  * record writes, cost, and statement counts that do not depend on the number of matches.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type RunResult, type TestGateway } from '../src/testing/index.js';
+import { gatewaysTest } from './support/fixtures-gateway.js';
 import { CREATE_RECORD_ID, DELETE_RECORDS, insertClinicians, insertPatients, insertRecords, manyPatients } from './support/index.js';
 
 const SEARCH = `query ($query: String!, $first: Int, $after: String, $status: RecordStatus, $patientId: ID, $orderBy: RecordSearchOrder) {
@@ -25,6 +26,12 @@ interface SearchPage {
   };
 }
 
+/**
+ * This file's gateways (each its own database), shared by every test and hook here: `gateway`, seeded
+ * below, which most tests search; `walk`, written to while a walk pages through it; `cached`, with the
+ * caches on; `limited`, with MAX_COST 200.
+ */
+const test = gatewaysTest('search', { gateway: {}, walk: {}, cached: { cache: true }, limited: { env: { MAX_COST: '200' } } });
 let gateway: TestGateway;
 let ada = 0;
 let bob = 0;
@@ -56,8 +63,8 @@ async function walk(gw: TestGateway, variables: Record<string, unknown>, between
   throw new Error('the walk did not end within 100 pages');
 }
 
-beforeAll(async () => {
-  gateway = await createTestGateway({ name: 'search' });
+test.beforeAll(async ({ gateway: created }) => {
+  gateway = created;
   const pool = gateway.database.pool;
   doctor = (await insertClinicians(pool, ['Dr. Search']))[0]!;
   [ada, bob, cleo] = (await insertPatients(pool, [{ name: 'Ada Search' }, { name: 'Bob Search' }, { name: 'Cleo Search' }])) as [number, number, number];
@@ -81,12 +88,8 @@ beforeAll(async () => {
   await insertRecords(pool, Array.from({ length: 40 }, (_, index) => ({ patientId: cleo, diagnosis: `Routine check ${index}` })));
 });
 
-afterAll(async () => {
-  await gateway?.close();
-});
-
 describe('what a search finds', () => {
-  it('finds records containing every word, in diagnosis, treatment or notes, best match first', async () => {
+  test('finds records containing every word, in diagnosis, treatment or notes, best match first', async () => {
     const result = await search({ query: 'inhaler' });
     expect(result.errors).toBeUndefined();
     const edges = result.data!.searchRecords.edges;
@@ -103,7 +106,7 @@ describe('what a search finds', () => {
     expect(notes.data!.searchRecords.edges[0]!.score).toBeGreaterThan(0);
   });
 
-  it('takes search operators as text, never as operators or a syntax error', async () => {
+  test('takes search operators as text, never as operators or a syntax error', async () => {
     for (const query of ['+inhaler', '-inhaler', '"inhaler', 'inhaler*', '(inhaler)', '~inhaler', '<inhaler>', '@inhaler', 'inhaler"\'\\', "inhaler'); DROP TABLE medical_records; --"]) {
       const result = await search({ query });
       expect(result.errors, query).toBeUndefined();
@@ -114,7 +117,7 @@ describe('what a search finds', () => {
     expect(Number((rows as { count: number }[])[0]!.count)).toBeGreaterThan(60);
   });
 
-  it("leaves out words the index cannot hold (shorter than the database's minimum, stopwords) instead of requiring them", async () => {
+  test("leaves out words the index cannot hold (shorter than the database's minimum, stopwords) instead of requiring them", async () => {
     // "COVID-19": "19" is shorter than innodb_ft_min_token_size (3), so "covid" alone decides.
     const covid = await search({ query: 'COVID-19' });
     expect(covid.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.adaCovid!)]);
@@ -128,7 +131,7 @@ describe('what a search finds', () => {
     expect(crohn.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.cleoGout!)]);
   });
 
-  it('matches CJK text only as whole runs of 3 or more characters on MariaDB (no ngram parser)', async () => {
+  test('matches CJK text only as whole runs of 3 or more characters on MariaDB (no ngram parser)', async () => {
     const whole = await search({ query: '喘息の治療' });
     expect(whole.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.cleoCjk!)]);
     const part = await search({ query: '喘息' });
@@ -136,7 +139,7 @@ describe('what a search finds', () => {
     expect(part.data!.searchRecords.totalCount).toBe(0);
   });
 
-  it('narrows by status and by patient', async () => {
+  test('narrows by status and by patient', async () => {
     const closed = await search({ query: 'asthma', status: 'CLOSED' });
     expect(closed.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.bobAsthma!)]);
     const adas = await search({ query: 'asthma', patientId: toGlobalId('Patient', ada) });
@@ -158,7 +161,7 @@ describe('bad input is BAD_USER_INPUT before any SQL', () => {
     'a malformed cursor': { query: 'asthma', after: 'nonsense' },
   };
   for (const [name, variables] of Object.entries(cases)) {
-    it(name, async () => {
+    test(name, async () => {
       const result = await search(variables);
       expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
       expect(result.errors![0]!.message).not.toMatch(/sql|syntax|mysql|maria/i);
@@ -166,12 +169,12 @@ describe('bad input is BAD_USER_INPUT before any SQL', () => {
     });
   }
 
-  it('200 characters are accepted (astral characters count once)', async () => {
+  test('200 characters are accepted (astral characters count once)', async () => {
     const result = await search({ query: `${'😀'.repeat(190)} inhaler` });
     expect(result.errors).toBeUndefined();
   });
 
-  it("refuses another search's cursor and a cursor of the other order", async () => {
+  test("refuses another search's cursor and a cursor of the other order", async () => {
     const first = await search({ query: 'wheezing', first: 2 });
     const cursor = first.data!.searchRecords.pageInfo.endCursor;
     for (const variables of [
@@ -190,7 +193,7 @@ describe('bad input is BAD_USER_INPUT before any SQL', () => {
 });
 
 describe('walking the pages', () => {
-  it('RELEVANCE: every match once, by score then newest, ties included', async () => {
+  test('RELEVANCE: every match once, by score then newest, ties included', async () => {
     const { shown } = await walk(gateway, { query: 'wheezing', first: 4 });
     expect(shown).toHaveLength(23);
     expect(new Set(shown).size).toBe(23);
@@ -205,7 +208,7 @@ describe('walking the pages', () => {
     }
   });
 
-  it('NEWEST: createdAt DESC, id DESC, every match once', async () => {
+  test('NEWEST: createdAt DESC, id DESC, every match once', async () => {
     const { shown } = await walk(gateway, { query: 'wheezing', first: 5, orderBy: 'NEWEST' });
     expect(new Set(shown).size).toBe(23);
     const all = await search({ query: 'wheezing', first: 100, orderBy: 'NEWEST' });
@@ -214,36 +217,31 @@ describe('walking the pages', () => {
     expect(all.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual(shown);
   });
 
-  it('while records are written: NEWEST shows every record that existed once; RELEVANCE ends and shows every one at least once', async () => {
-    const writer = await createTestGateway({ name: 'search-walk' });
-    try {
-      const pool = writer.database.pool;
-      const [patient] = await insertPatients(pool, manyPatients(1, 'Walker'));
-      await insertRecords(pool, Array.from({ length: 30 }, () => ({ patientId: patient!, diagnosis: 'Routine visit' })));
-      const existing = (await insertRecords(pool, Array.from({ length: 12 }, (_, index) => ({ patientId: patient!, diagnosis: `Palpitations ${'palpitations '.repeat(index % 3)}`.trim() })))).map(recordId);
-      const addMatches = () => insertRecords(pool, Array.from({ length: 3 }, () => ({ patientId: patient!, diagnosis: 'Palpitations at night' })));
+  test('while records are written: NEWEST shows every record that existed once; RELEVANCE ends and shows every one at least once', async ({ walk: writer }) => {
+    const pool = writer.database.pool;
+    const [patient] = await insertPatients(pool, manyPatients(1, 'Walker'));
+    await insertRecords(pool, Array.from({ length: 30 }, () => ({ patientId: patient!, diagnosis: 'Routine visit' })));
+    const existing = (await insertRecords(pool, Array.from({ length: 12 }, (_, index) => ({ patientId: patient!, diagnosis: `Palpitations ${'palpitations '.repeat(index % 3)}`.trim() })))).map(recordId);
+    const addMatches = () => insertRecords(pool, Array.from({ length: 3 }, () => ({ patientId: patient!, diagnosis: 'Palpitations at night' })));
 
-      const newest = await walk(writer, { query: 'palpitations', first: 3, orderBy: 'NEWEST' }, addMatches);
-      // New records are newer than any cursor: not shown; the existing ones exactly once each.
-      expect(newest.shown.filter((id) => existing.includes(id)).sort()).toEqual([...existing].sort());
-      expect(new Set(newest.shown).size).toBe(newest.shown.length);
-      expect(newest.shown.every((id) => existing.includes(id))).toBe(true);
+    const newest = await walk(writer, { query: 'palpitations', first: 3, orderBy: 'NEWEST' }, addMatches);
+    // New records are newer than any cursor: not shown; the existing ones exactly once each.
+    expect(newest.shown.filter((id) => existing.includes(id)).sort()).toEqual([...existing].sort());
+    expect(new Set(newest.shown).size).toBe(newest.shown.length);
+    expect(newest.shown.every((id) => existing.includes(id))).toBe(true);
 
-      // Each insert lowers every score of the word together: the walk goes on below where the cursor's
-      // record ranks now, so every existing match is shown once, the walk ends, and a record inserted
-      // during it shows up only while it ranks below the cursor.
-      const relevance = await walk(writer, { query: 'palpitations', first: 3 }, addMatches);
-      expect(relevance.shown.filter((id) => existing.includes(id)).sort()).toEqual([...existing].sort());
-      expect(new Set(relevance.shown).size).toBe(relevance.shown.length);
-      expect(relevance.shown.length).toBeGreaterThan(existing.length);
-    } finally {
-      await writer.close();
-    }
+    // Each insert lowers every score of the word together: the walk goes on below where the cursor's
+    // record ranks now, so every existing match is shown once, the walk ends, and a record inserted
+    // during it shows up only while it ranks below the cursor.
+    const relevance = await walk(writer, { query: 'palpitations', first: 3 }, addMatches);
+    expect(relevance.shown.filter((id) => existing.includes(id)).sort()).toEqual([...existing].sort());
+    expect(new Set(relevance.shown).size).toBe(relevance.shown.length);
+    expect(relevance.shown.length).toBeGreaterThan(existing.length);
   });
 });
 
 describe('access', () => {
-  it('a patient finds only their own records, whatever patientId says', async () => {
+  test('a patient finds only their own records, whatever patientId says', async () => {
     const own = await search({ query: 'asthma' }, { patientId: ada });
     expect(own.data!.searchRecords.edges.map((edge) => edge.node.id)).toEqual([recordId(ids.adaAsthma!)]);
     expect(own.data!.searchRecords.totalCount).toBe(1);
@@ -255,7 +253,7 @@ describe('access', () => {
     expect(narrowed.data!.searchRecords.totalCount).toBe(1);
   });
 
-  it('without a token: UNAUTHENTICATED', async () => {
+  test('without a token: UNAUTHENTICATED', async () => {
     const result = await search({ query: 'asthma' }, null);
     expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
   });
@@ -263,8 +261,8 @@ describe('access', () => {
 
 describe('with caches on', () => {
   let cached: TestGateway;
-  beforeAll(async () => {
-    cached = await createTestGateway({ name: 'search-cache', cache: true });
+  test.beforeAll(async ({ cached: created }) => {
+    cached = created;
     const pool = cached.database.pool;
     const [one, two] = await insertPatients(pool, [{ name: 'Warm One' }, { name: 'Warm Two' }]);
     await insertRecords(pool, [
@@ -275,11 +273,8 @@ describe('with caches on', () => {
     ids.warmOne = one!;
     ids.warmTwo = two!;
   });
-  afterAll(async () => {
-    await cached?.close();
-  });
 
-  it('a warm repeat runs no SQL, and a patient never gets what an admin warmed', async () => {
+  test('a warm repeat runs no SQL, and a patient never gets what an admin warmed', async () => {
     const cold = await cached.run<SearchPage>(SEARCH, { query: 'bronchitis' });
     expect(cold.data!.searchRecords.totalCount).toBe(2);
     expect(cold.sqlCount).toBe(2); // the page (with its count) and the patients
@@ -293,7 +288,7 @@ describe('with caches on', () => {
     }
   });
 
-  it('any record write invalidates search results: the next search sees it', async () => {
+  test('any record write invalidates search results: the next search sees it', async () => {
     await cached.run(SEARCH, { query: 'emphysema' });
     const created = await cached.run<{ createRecord: { id: string } }>(
       CREATE_RECORD_ID,
@@ -315,7 +310,7 @@ describe('with caches on', () => {
 });
 
 describe('cost and statements', () => {
-  it('reads the score and the match count only when the operation asks for them', async () => {
+  test('reads the score and the match count only when the operation asks for them', async () => {
     const statementOf = async (selection: string, orderBy: string) => {
       const result = await gateway.run(`{ searchRecords(query: "asthma", first: 5, orderBy: ${orderBy}) { ${selection} } }`, {}, { captureStatements: true });
       expect(result.errors).toBeUndefined();
@@ -332,7 +327,7 @@ describe('cost and statements', () => {
     expect(await statementOf('nodes { id }', 'RELEVANCE')).toMatch(/natural language mode/);
   });
 
-  it('the README’s search example: the page with its count in one statement, the patients in one more', async () => {
+  test('the README’s search example: the page with its count in one statement, the patients in one more', async () => {
     const result = await gateway.run<SearchPage>(
       `query Search { searchRecords(query: "asthma", first: 20) { totalCount pageInfo { hasNextPage endCursor } edges { score node { id diagnosis patient { name } } } } }`,
     );
@@ -341,22 +336,18 @@ describe('cost and statements', () => {
     expect(result.sqlCount).toBe(2);
   });
 
-  it('costs what @listSize says: first × what each record selects', async () => {
-    const limited = await createTestGateway({ name: 'search-cost', env: { MAX_COST: '200' } });
-    try {
-      const query = 'query ($first: Int) { searchRecords(query: "asthma", first: $first) { nodes { id patient { name } } } }';
-      // 1 + first × (record 1 + patient 1): 201 for 100.
-      const over = await limited.run(query, { first: 100 });
-      expect(over.errors?.[0]?.extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', limit: 200, value: 201 });
-      expect(over.sqlCount).toBe(0);
-      expect((await limited.run(query, { first: 99 })).errors).toBeUndefined();
-    } finally {
-      await limited.close();
-    }
+  test('costs what @listSize says: first × what each record selects', async ({ limited }) => {
+    const query = 'query ($first: Int) { searchRecords(query: "asthma", first: $first) { nodes { id patient { name } } } }';
+    // 1 + first × (record 1 + patient 1): 201 for 100.
+    const over = await limited.run(query, { first: 100 });
+    expect(over.errors?.[0]?.extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', limit: 200, value: 201 });
+    expect(over.sqlCount).toBe(0);
+    expect((await limited.run(query, { first: 99 })).errors).toBeUndefined();
   });
 
-  it('the same statements for 1 match and for 100', async () => {
+  test('the same statements for 1 match and for 100', async () => {
     const counts: number[] = [];
+    // A fresh database for each size, made and dropped in turn by the loop (so not a fixture).
     for (const matches of [1, 100]) {
       const shape = await createTestGateway({ name: `search-n${matches}` });
       try {

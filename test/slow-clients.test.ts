@@ -14,8 +14,9 @@
  * generous margin; it never sleeps to synchronize.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import { afterAll, describe, expect } from 'vitest';
+import type { TestGateway } from '../src/testing/index.js';
+import { gatewayTest } from './support/fixtures-gateway.js';
 
 const BODY_TIMEOUT_MS = 2000;
 const SLOW_CONNECTIONS = 300;
@@ -120,6 +121,9 @@ function ask(url: string, authorization: string): Promise<Response> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('slow_clients', { env: { REQUEST_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS) } });
+
 describe(`slow clients (REQUEST_BODY_TIMEOUT_MS=${BODY_TIMEOUT_MS})`, () => {
   let gw: TestGateway;
   let url: string;
@@ -128,8 +132,8 @@ describe(`slow clients (REQUEST_BODY_TIMEOUT_MS=${BODY_TIMEOUT_MS})`, () => {
   const tricklers: Trickler[] = [];
   let ticker: NodeJS.Timeout | undefined;
 
-  beforeAll(async () => {
-    gw = await createTestGateway({ name: 'slow_clients', env: { REQUEST_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS) } });
+  test.beforeAll(async ({ gateway }) => {
+    gw = gateway;
     ({ url, port } = await gw.gateway.listen());
     admin = (await gw.authorizationFor('admin')) as string;
     // Warm: the first request of a process compiles the pipeline; the latencies below are the tricklers' doing only.
@@ -146,15 +150,15 @@ describe(`slow clients (REQUEST_BODY_TIMEOUT_MS=${BODY_TIMEOUT_MS})`, () => {
     }, TRICKLE_EVERY_MS);
   });
 
-  afterAll(async () => {
+  // The tricklers stop here, before the fixture closes the gateway (when the worker ends).
+  afterAll(() => {
     clearInterval(ticker);
     for (const { socket } of tricklers) socket.destroy();
-    await gw?.close();
   });
 
   const stillOpen = () => tricklers.filter((trickler) => trickler.closedAt === null).length;
 
-  it(`answers ordinary requests within the request deadline while ${SLOW_CONNECTIONS} connections trickle`, async () => {
+  test(`answers ordinary requests within the request deadline while ${SLOW_CONNECTIONS} connections trickle`, async () => {
     expect(tricklers).toHaveLength(SLOW_CONNECTIONS);
     const latencies: number[] = [];
     const openDuring: number[] = [];
@@ -174,7 +178,7 @@ describe(`slow clients (REQUEST_BODY_TIMEOUT_MS=${BODY_TIMEOUT_MS})`, () => {
     for (const latency of latencies) expect(latency).toBeLessThan(gw.config.requestTimeoutMs);
   });
 
-  it('ends every trickling connection with a 408 or a close, and none before the timeout', async () => {
+  test('ends every trickling connection with a 408 or a close, and none before the timeout', async () => {
     await within(
       Promise.all(tricklers.map((trickler) => trickler.closed)),
       BODY_TIMEOUT_MS + END_MARGIN_MS,
@@ -197,7 +201,7 @@ describe(`slow clients (REQUEST_BODY_TIMEOUT_MS=${BODY_TIMEOUT_MS})`, () => {
     }
   });
 
-  it('holds none of their connections afterwards and still answers', async () => {
+  test('holds none of their connections afterwards and still answers', async () => {
     const connections = await new Promise<number>((resolve, reject) =>
       gw.gateway.httpServer.getConnections((error, count) => (error ? reject(error) : resolve(count))),
     );

@@ -9,10 +9,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { startTracing } from '../src/telemetry/tracing.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
+import { gatewayTest } from './support/fixtures-gateway.js';
 
 const received: { url: string; contentType: string; body: string }[] = [];
 const collector = http.createServer((req, res) => {
@@ -24,6 +25,8 @@ const collector = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
 });
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('tracing_otlp');
 let gw: TestGateway;
 let stopTracing: () => Promise<void>;
 
@@ -33,16 +36,19 @@ beforeAll(async () => {
   // Read as src/main.ts reads it; the trailing slash must not double.
   const config = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/`, OTEL_SERVICE_NAME: 'otlp-under-test' });
   stopTracing = await startTracing({ otlpEndpoint: config.otlpEndpoint, serviceName: config.otelServiceName });
-  gw = await createTestGateway({ name: 'tracing_otlp' });
+});
+
+// The gateway is created after tracing started (this is the first hook to ask for it).
+test.beforeAll(({ gateway }) => {
+  gw = gateway;
 });
 
 afterAll(async () => {
   await stopTracing?.();
-  await gw?.close();
   await new Promise<void>((resolve) => collector.close(() => resolve()));
 });
 
-it('exports the operation span to ${endpoint}/v1/traces, flushed by the shutdown function', async () => {
+test('exports the operation span to ${endpoint}/v1/traces, flushed by the shutdown function', async () => {
   const { port } = await gw.gateway.listen();
   const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: 'POST',

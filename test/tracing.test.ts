@@ -11,20 +11,27 @@
 import { createHash } from 'node:crypto';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect } from 'vitest';
 import { startTracing, TRACER_NAME } from '../src/telemetry/tracing.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { insertPatients, insertRecords, listen } from './support/index.js';
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('tracing', { env: { MAX_COST: '200' } });
 const exporter = new InMemorySpanExporter();
 let stopTracing: () => Promise<void>;
 let gw: TestGateway;
 let origin: string;
 let authorization: string;
 
+// Tracing starts before the gateway is created (the hook below is the first to ask for it).
 beforeAll(async () => {
   stopTracing = await startTracing({ otlpEndpoint: null, serviceName: 'gateway-under-test', exporter });
-  gw = await createTestGateway({ name: 'tracing', env: { MAX_COST: '200' } });
+});
+
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   const patients = await insertPatients(gw.database.pool, [{ name: 'Tia Trace' }, { name: 'Uli Trace' }, { name: 'Vic Trace' }]);
   await insertRecords(
     gw.database.pool,
@@ -35,7 +42,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await gw?.close();
   await stopTracing?.();
 });
 
@@ -62,7 +68,7 @@ const NESTED = /* GraphQL */ `
 `;
 
 describe('a nested query', () => {
-  it('is one operation span, its loader batches are children, each SQL statement a child of a batch', async () => {
+  test('is one operation span, its loader batches are children, each SQL statement a child of a batch', async () => {
     const { status, body, sql } = await post(NESTED);
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
@@ -122,7 +128,7 @@ describe('a nested query', () => {
     expect(spans).toHaveLength(1 + batches.length + statements.length);
   });
 
-  it('continues the trace of an incoming traceparent header', async () => {
+  test('continues the trace of an incoming traceparent header', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
     const { body } = await post('query Typename { __typename }', { traceparent: `00-${traceId}-${parentId}-01` });
@@ -137,7 +143,7 @@ describe('a nested query', () => {
 });
 
 describe('errors and work outside operations', () => {
-  it('a refused operation is one span with its error code and no SQL spans', async () => {
+  test('a refused operation is one span with its error code and no SQL spans', async () => {
     const { status, body } = await post('query Costly { patients(first: 100) { nodes { records(first: 5) { nodes { id } } } } }');
     expect(status).toBe(400);
     expect(body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT_EXCEEDED');
@@ -153,7 +159,7 @@ describe('errors and work outside operations', () => {
     expect(spans[0]!.status.code).toBe(SpanStatusCode.UNSET);
   });
 
-  it('an anonymous operation is named by its type; a document that does not parse keeps the bare name', async () => {
+  test('an anonymous operation is named by its type; a document that does not parse keeps the bare name', async () => {
     await post('{ __typename }');
     const broken = await post('query Broken { patients(');
     expect(broken.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
@@ -163,7 +169,7 @@ describe('errors and work outside operations', () => {
     expect(spans[1]!.attributes['graphql.outcome']).toBe('GRAPHQL_PARSE_FAILED');
   });
 
-  it('SQL outside any operation (readiness probe, fixtures) makes no spans', async () => {
+  test('SQL outside any operation (readiness probe, fixtures) makes no spans', async () => {
     expect((await fetch(`${origin}/readyz`)).status).toBe(200);
     await gw.database.pool.query('SELECT 1');
     expect(exporter.getFinishedSpans()).toEqual([]);
