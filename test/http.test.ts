@@ -10,11 +10,14 @@
  */
 import http from 'node:http';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import { gatewayTest } from './support/fixtures-gateway.js';
 import { type GraphQLBody, insertClinicians, insertPatients, insertRecords, listen } from './support/index.js';
 
+/** This file's gateway (its own database), shared by every test and hook here. */
+const test = gatewayTest('http');
 let gw: TestGateway;
 let graphqlUrl: string;
 let origin: string;
@@ -22,8 +25,8 @@ let adminAuthorization: string;
 let patientId: string;
 let recordId: string;
 
-beforeAll(async () => {
-  gw = await createTestGateway({ name: 'http' });
+test.beforeAll(async ({ gateway }) => {
+  gw = gateway;
   const [clinician] = (await insertClinicians(gw.database.pool, ['Dr. Ada Grey'])) as [number];
   const [patient] = (await insertPatients(gw.database.pool, [{ name: 'Alice Ames' }])) as [number];
   const [record] = (await insertRecords(gw.database.pool, [{ patientId: patient, authorId: clinician, diagnosis: 'Flu' }])) as [
@@ -33,10 +36,6 @@ beforeAll(async () => {
   recordId = toGlobalId('MedicalRecord', record);
   ({ url: graphqlUrl, origin } = await listen(gw));
   adminAuthorization = (await gw.authorizationFor('admin')) as string;
-});
-
-afterAll(async () => {
-  await gw?.close();
 });
 
 async function postGraphQL(
@@ -53,19 +52,19 @@ async function postGraphQL(
 }
 
 describe('operational endpoints', () => {
-  it('GET /healthz answers 200', async () => {
+  test('GET /healthz answers 200', async () => {
     const response = await fetch(`${origin}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
-  it('GET /readyz answers 200 ready while MySQL answers', async () => {
+  test('GET /readyz answers 200 ready while MySQL answers', async () => {
     const response = await fetch(`${origin}/readyz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ready' });
   });
 
-  it('GET /readyz answers 503 while the shipped migrations are not applied', async () => {
+  test('GET /readyz answers 503 while the shipped migrations are not applied', async () => {
     const pool = gw.database.pool;
     await pool.query('UPDATE __drizzle_migrations SET created_at = created_at - 1');
     try {
@@ -80,7 +79,7 @@ describe('operational endpoints', () => {
 });
 
 describe('POST /graphql', () => {
-  it('returns data with the SQL statement count and a fresh request id', async () => {
+  test('returns data with the SQL statement count and a fresh request id', async () => {
     const { response, json } = await postGraphQL({
       query: 'query ($id: ID!) { patient(id: $id) { id name } }',
       variables: { id: patientId },
@@ -91,13 +90,13 @@ describe('POST /graphql', () => {
     expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
-  it('counts the statements of the operation only (a list page and its count)', async () => {
+  test('counts the statements of the operation only (a list page and its count)', async () => {
     const { response, json } = await postGraphQL({ query: '{ patients { totalCount nodes { id } } }' });
     expect(json).toEqual({ data: { patients: { totalCount: 1, nodes: [{ id: patientId }] } } });
     expect(response.headers.get('x-sql-statements')).toBe('2');
   });
 
-  it('echoes a valid x-request-id given by the client', async () => {
+  test('echoes a valid x-request-id given by the client', async () => {
     const { response } = await postGraphQL(
       { query: '{ __typename }' },
       { authorization: adminAuthorization, 'x-request-id': 'client-trace_42:a.b' },
@@ -106,7 +105,7 @@ describe('POST /graphql', () => {
     expect(response.headers.get('x-request-id')).toBe('client-trace_42:a.b');
   });
 
-  it('replaces an invalid x-request-id with a fresh one', async () => {
+  test('replaces an invalid x-request-id with a fresh one', async () => {
     const invalid = 'not valid/' + 'x'.repeat(200);
     const { response } = await postGraphQL({ query: '{ __typename }' }, { authorization: adminAuthorization, 'x-request-id': invalid });
     const given = response.headers.get('x-request-id');
@@ -114,7 +113,7 @@ describe('POST /graphql', () => {
     expect(given).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
-  it('answers a malformed JSON body with 400 and a coded JSON error', async () => {
+  test('answers a malformed JSON body with 400 and a coded JSON error', async () => {
     const { response, json } = await postGraphQL('{"query": "{ __typename }"', { authorization: adminAuthorization });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -122,7 +121,7 @@ describe('POST /graphql', () => {
     expect(json.errors?.[0]?.message).toBe('The request body is not valid JSON.');
   });
 
-  it('answers a body over 1 MB with 413 and a coded JSON error', async () => {
+  test('answers a body over 1 MB with 413 and a coded JSON error', async () => {
     const padding = 'x'.repeat(gw.config.bodyLimitBytes + 1);
     const { response, json } = await postGraphQL({ query: '{ __typename }', variables: { padding } });
     expect(gw.config.bodyLimitBytes).toBe(1024 * 1024);
@@ -135,7 +134,7 @@ describe('POST /graphql', () => {
 describe('GET /graphql and CSRF prevention', () => {
   const getUrl = () => `${graphqlUrl}?query=${encodeURIComponent('{ patients { totalCount } }')}`;
 
-  it('runs a query sent by GET with apollo-require-preflight', async () => {
+  test('runs a query sent by GET with apollo-require-preflight', async () => {
     const response = await fetch(getUrl(), {
       headers: { authorization: adminAuthorization, 'apollo-require-preflight': 'true' },
     });
@@ -144,7 +143,7 @@ describe('GET /graphql and CSRF prevention', () => {
     expect(response.headers.get('x-sql-statements')).toBe('2');
   });
 
-  it('blocks a simple GET (no content-type, no preflight header) as a possible CSRF, with 400', async () => {
+  test('blocks a simple GET (no content-type, no preflight header) as a possible CSRF, with 400', async () => {
     const response = await fetch(getUrl(), { headers: { authorization: adminAuthorization } });
     expect(response.status).toBe(400);
     const json = (await response.json()) as GraphQLBody;
@@ -155,7 +154,7 @@ describe('GET /graphql and CSRF prevention', () => {
 });
 
 describe('input errors', () => {
-  it('answers variables that fail coercion with HTTP 400 and BAD_USER_INPUT', async () => {
+  test('answers variables that fail coercion with HTTP 400 and BAD_USER_INPUT', async () => {
     const { response, json } = await postGraphQL({
       query: 'query ($n: Int) { patients(first: $n) { totalCount } }',
       variables: { n: 'x' },
@@ -167,7 +166,7 @@ describe('input errors', () => {
     expect(response.headers.get('x-sql-statements')).toBe('0');
   });
 
-  it('answers first: 101 with HTTP 200, BAD_USER_INPUT and no SQL', async () => {
+  test('answers first: 101 with HTTP 200, BAD_USER_INPUT and no SQL', async () => {
     const { response, json } = await postGraphQL({ query: '{ patients(first: 101) { totalCount } }' });
     expect(response.status).toBe(200);
     expect(json.data).toBeNull();
@@ -177,7 +176,7 @@ describe('input errors', () => {
     expect(response.headers.get('x-sql-statements')).toBe('0');
   });
 
-  it('answers an invalid literal scalar with BAD_USER_INPUT and no SQL', async () => {
+  test('answers an invalid literal scalar with BAD_USER_INPUT and no SQL', async () => {
     const { json, response } = await postGraphQL({ query: '{ patients(filter: { bornAfter: "yesterday" }) { totalCount } }' });
     expect(json.data ?? null).toBeNull();
     expect(json.errors).toHaveLength(1);
@@ -186,14 +185,14 @@ describe('input errors', () => {
     expect(response.headers.get('x-sql-statements')).toBe('0');
   });
 
-  it('answers an invalid literal scalar with HTTP 200, as the error table gives for BAD_USER_INPUT outside variable coercion', async () => {
+  test('answers an invalid literal scalar with HTTP 200, as the error table gives for BAD_USER_INPUT outside variable coercion', async () => {
     const { response } = await postGraphQL({ query: '{ patients(filter: { bornAfter: "yesterday" }) { totalCount } }' });
     expect(response.status).toBe(200);
   });
 });
 
 describe('UNAUTHENTICATED over HTTP', () => {
-  it('answers a field without a token with HTTP 200 and no SQL', async () => {
+  test('answers a field without a token with HTTP 200 and no SQL', async () => {
     const { response, json } = await postGraphQL({ query: '{ viewer { role } }' }, {});
     expect(response.status).toBe(200);
     expect(json.data).toEqual({ viewer: null });
@@ -201,14 +200,14 @@ describe('UNAUTHENTICATED over HTTP', () => {
     expect(response.headers.get('x-sql-statements')).toBe('0');
   });
 
-  it('answers a refused token with HTTP 200, saying why', async () => {
+  test('answers a refused token with HTTP 200, saying why', async () => {
     const { response, json } = await postGraphQL({ query: '{ viewer { role } }' }, { authorization: 'Token abc' });
     expect(response.status).toBe(200);
     expect(json.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(json.errors?.[0]?.message).toMatch(/"Bearer <token>"/);
   });
 
-  it('answers introspection without a token with UNAUTHENTICATED and HTTP 200, as the error table says', async () => {
+  test('answers introspection without a token with UNAUTHENTICATED and HTTP 200, as the error table says', async () => {
     const { response, json } = await postGraphQL({ query: '{ __schema { queryType { name } } }' }, {});
     expect(json.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(response.status).toBe(200);
@@ -216,7 +215,8 @@ describe('UNAUTHENTICATED over HTTP', () => {
 });
 
 describe('graceful shutdown', () => {
-  it('lets a request that started before shutdown finish with 200, then refuses connections, and close() still works', async () => {
+  test('lets a request that started before shutdown finish with 200, then refuses connections, and close() still works', async () => {
+    // Its own gateway, not a fixture: shutting it down and closing it is what this test checks.
     const second = await createTestGateway({ name: 'http_shutdown' });
     try {
       const { url, port } = await second.gateway.listen();
@@ -283,7 +283,7 @@ describe('graceful shutdown', () => {
 
 // Keep this describe last: it breaks the database of this file's gateway.
 describe('an unexpected failure', () => {
-  it('comes back as a generic INTERNAL_SERVER_ERROR without SQL, table names or stack', async () => {
+  test('comes back as a generic INTERNAL_SERVER_ERROR without SQL, table names or stack', async () => {
     // medical_records and events reference clinicians, so drop it with foreign key checks off.
     const connection = await gw.database.pool.getConnection();
     try {

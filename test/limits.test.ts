@@ -7,11 +7,12 @@
 import { HeaderMap } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { getIntrospectionQuery, getOperationAST, parse, type GraphQLFormattedError } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { analyzeOperation } from '../src/limits/analysis.js';
 import { LIMIT_CODES } from '../src/plugins/metrics.js';
 import { loadTypeDefs } from '../src/schema.js';
-import { createTestGateway, type Caller, type TestGateway } from '../src/testing/index.js';
+import type { Caller, TestGateway } from '../src/testing/index.js';
+import { gatewaysTest } from './support/fixtures-gateway.js';
 import { CREATE_EVENT_ID, SET_SELECTIONS_ID } from './support/index.js';
 
 
@@ -42,25 +43,36 @@ const EVENT_PAGE = '{ event(id: "x") { schedules { date time selections { patien
 // 1 + 20 × (1 + (1 + 5 × (1 + 1))) = 1 + 20 × 12 = 241.
 const PAGE_241 = '{ patients(first: 20) { totalCount nodes { name recordCount records(first: 5) { nodes { author { name } } } } } }';
 
+const RATE_BUDGET = { RATE_LIMIT_COST_PER_MINUTE: '600' };
+
+/** This file's gateways (each its own database, rate buckets and Redis key space), one per setting under test. */
+const test = gatewaysTest('limits', {
+  small: {
+    env: {
+      MAX_COST: '50',
+      MAX_DEPTH: '3',
+      MAX_ALIASES: '2',
+      MAX_TOKENS: '30',
+      MAX_DIRECTIVES: '2',
+      MAX_DOCUMENT_BYTES: '200',
+    },
+  },
+  standard: {},
+  rateRedis: { env: RATE_BUDGET },
+  rateLocal: { env: { ...RATE_BUDGET, REDIS_URL: 'off' } },
+  development: { env: { NODE_ENV: 'development' } },
+  testEnv: {},
+  production: { env: { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-characters' } },
+});
+
 describe('each limit, at and one over (small limits)', () => {
   let gw: TestGateway;
   let url: string;
 
-  beforeAll(async () => {
-    gw = await createTestGateway({
-      name: 'limits_small',
-      env: {
-        MAX_COST: '50',
-        MAX_DEPTH: '3',
-        MAX_ALIASES: '2',
-        MAX_TOKENS: '30',
-        MAX_DIRECTIVES: '2',
-        MAX_DOCUMENT_BYTES: '200',
-      },
-    });
+  test.beforeAll(async ({ small }) => {
+    gw = small;
     ({ url } = await gw.gateway.listen());
   });
-  afterAll(() => gw?.close());
 
   const refused = async (query: string, code: string, limit: number, value: number) => {
     const result = await gw.run(query);
@@ -70,33 +82,33 @@ describe('each limit, at and one over (small limits)', () => {
     expect(result.sqlCount).toBe(0);
   };
 
-  it('cost: 50 passes, 51 is COST_LIMIT_EXCEEDED', async () => {
+  test('cost: 50 passes, 51 is COST_LIMIT_EXCEEDED', async () => {
     // 1 + 49 × 1 = 50
     noLimitError((await gw.run('{ patients(first: 49) { nodes { id } } }')).errors);
     // 1 + 50 × 1 = 51
     await refused('{ patients(first: 50) { nodes { id } } }', 'COST_LIMIT_EXCEEDED', 50, 51);
   });
 
-  it('depth: 3 passes, 4 is DEPTH_LIMIT_EXCEEDED', async () => {
+  test('depth: 3 passes, 4 is DEPTH_LIMIT_EXCEEDED', async () => {
     noLimitError((await gw.run('{ patient(id: "x") { records { nodes { id } } } }')).errors);
     await refused('{ patient(id: "x") { records { nodes { author { id } } } } }', 'DEPTH_LIMIT_EXCEEDED', 3, 4);
   });
 
-  it('aliases: 2 pass, 3 are ALIAS_LIMIT_EXCEEDED', async () => {
+  test('aliases: 2 pass, 3 are ALIAS_LIMIT_EXCEEDED', async () => {
     noLimitError((await gw.run('{ a: viewer { role } b: viewer { role } }')).errors);
     await refused('{ a: viewer { role } b: viewer { role } c: viewer { role } }', 'ALIAS_LIMIT_EXCEEDED', 2, 3);
   });
 
   const roles = (n: number) => `{ viewer { ${Array(n).fill('role').join(' ')} } }`;
 
-  it('tokens: 30 pass, 31 are TOKEN_LIMIT_EXCEEDED', async () => {
+  test('tokens: 30 pass, 31 are TOKEN_LIMIT_EXCEEDED', async () => {
     // `{`, `viewer`, `{`, n × `role`, `}`, `}` = n + 5 tokens (and under 200 bytes)
     const at = await gw.run(roles(25));
     expect(at.errors, JSON.stringify(at.errors)).toBeUndefined();
     await refused(roles(26), 'TOKEN_LIMIT_EXCEEDED', 30, 31);
   });
 
-  it('directives: 2 pass, 3 are DIRECTIVE_LIMIT_EXCEEDED', async () => {
+  test('directives: 2 pass, 3 are DIRECTIVE_LIMIT_EXCEEDED', async () => {
     const at = await gw.run('{ viewer @include(if: true) { role @skip(if: false) } }');
     expect(at.errors).toBeUndefined();
     await refused(
@@ -112,14 +124,14 @@ describe('each limit, at and one over (small limits)', () => {
     return base + 'x'.repeat(bytes - base.length);
   };
 
-  it('document bytes: 200 pass, 201 are DOCUMENT_TOO_LARGE', async () => {
+  test('document bytes: 200 pass, 201 are DOCUMENT_TOO_LARGE', async () => {
     expect(Buffer.byteLength(padded(200))).toBe(200);
     const at = await gw.run(padded(200));
     expect(at.errors).toBeUndefined();
     await refused(padded(201), 'DOCUMENT_TOO_LARGE', 200, 201);
   });
 
-  it('answers 400 for a limit refusal and 413 for DOCUMENT_TOO_LARGE over HTTP', async () => {
+  test('answers 400 for a limit refusal and 413 for DOCUMENT_TOO_LARGE over HTTP', async () => {
     const cost = await post(gw, url, JSON.stringify({ query: '{ patients(first: 50) { nodes { id } } }' }));
     expect(cost.status).toBe(400);
     expect(cost.json?.errors?.[0]?.extensions).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', limit: 50, value: 51 });
@@ -252,11 +264,11 @@ describe('cost estimation', () => {
     ['ids of a mutation', 'mutation { deleteRecords(ids: ["a", "b", "c"]) }', {}, 3],
   ];
 
-  it.each(table)('%s', (_name, doc, variables, cost) => {
+  test.each(table)('%s', (_name, doc, variables, cost) => {
     expect(analyze(doc, variables).cost).toBe(cost);
   });
 
-  it('derives the cache policy from the SDL @cacheControl hints, as Apollo would', () => {
+  test('derives the cache policy from the SDL @cacheControl hints, as Apollo would', () => {
     expect(analyze('{ patients(first: 5) { nodes { name records(first: 2) { nodes { diagnosis } } } } }').cachePolicy).toMatchObject({
       scope: 'PRIVATE',
       maxAge: expect.any(Number),
@@ -269,7 +281,7 @@ describe('cost estimation', () => {
     expect(analyze('mutation { deletePatient(id: "x") }').cachePolicy).toBeNull();
   });
 
-  it('measures depth, aliases and directives', () => {
+  test('measures depth, aliases and directives', () => {
     expect(analyze(EVENT_PAGE)).toMatchObject({ depth: 4, aliases: 0, directives: 0 });
     expect(analyze('{ patient(id: "x") { records { nodes { id } } } }').depth).toBe(3);
     expect(analyze('{ a: viewer { b: role } c: viewer @include(if: true) { role @skip(if: false) } }')).toMatchObject({
@@ -286,11 +298,10 @@ describe('bypass attempts (default limits)', () => {
   let gw: TestGateway;
   let url: string;
 
-  beforeAll(async () => {
-    gw = await createTestGateway({ name: 'limits_default' });
+  test.beforeAll(async ({ standard }) => {
+    gw = standard;
     ({ url } = await gw.gateway.listen());
   });
-  afterAll(() => gw?.close());
 
   const expectRefused = async (query: string, code: string, variables?: Record<string, unknown>) => {
     const result = await gw.run(query, variables);
@@ -300,7 +311,7 @@ describe('bypass attempts (default limits)', () => {
     return result.errors![0]!.extensions!;
   };
 
-  it('refuses cost hidden in nested fragment spreads', { timeout: 5000 }, async () => {
+  test('refuses cost hidden in nested fragment spreads', { timeout: 5000 }, async () => {
     // 1 + 100 × (1 + 50 × (1 + schedule (1 + 20 × 1))) = 1 + 100 × (1 + 50 × 22) = 1 + 100 × 1101 = 110101
     const extensions = await expectRefused(
       `query { ...Q }
@@ -313,7 +324,7 @@ describe('bypass attempts (default limits)', () => {
     expect(extensions).toMatchObject({ limit: 5000, value: 110101 });
   });
 
-  it('refuses six aliased createEvent of 1,000 slots each (write volume), before any SQL', { timeout: 10_000 }, async () => {
+  test('refuses six aliased createEvent of 1,000 slots each (write volume), before any SQL', { timeout: 10_000 }, async () => {
     const slots = Array.from({ length: 1000 }, (_, index) => ({
       date: `2027-${String(1 + Math.floor(index / 28)).padStart(2, '0')}-${String(1 + (index % 28)).padStart(2, '0')}`,
       time: '09:00',
@@ -327,7 +338,7 @@ describe('bypass attempts (default limits)', () => {
     expect((rows as { n: number }[])[0]!.n).toBe(0);
   });
 
-  it('costs 15 aliases of first: null pages at the size they return (not 1 each)', { timeout: 10_000 }, async () => {
+  test('costs 15 aliases of first: null pages at the size they return (not 1 each)', { timeout: 10_000 }, async () => {
     const aliases = Array.from({ length: 15 }, (_, index) => `p${index}: patients(first: null) { nodes { records(first: null) { nodes { id } } } }`);
     const result = await gw.run(`{ ${aliases.join(' ')} }`);
     // 15 × 241 = 3,615: under the default limit, and not below what runs.
@@ -341,7 +352,7 @@ describe('bypass attempts (default limits)', () => {
     expect(extensions).toMatchObject({ value: 12_615 });
   });
 
-  it('analyses a fragment spread three times per level, 18 levels deep, in milliseconds (no 500)', { timeout: 10_000 }, async () => {
+  test('analyses a fragment spread three times per level, 18 levels deep, in milliseconds (no 500)', { timeout: 10_000 }, async () => {
     let document = 'fragment F0 on Patient { name records { nodes { id } } }\n';
     for (let level = 1; level <= 18; level += 1) document += `fragment F${level} on Patient { ...F${level - 1} ...F${level - 1} ...F${level - 1} }\n`;
     document += 'query Nested { patients(first: 1) { nodes { ...F18 } } }';
@@ -352,7 +363,7 @@ describe('bypass attempts (default limits)', () => {
     console.log(`[limits] 18-level fragment document (${document.length} bytes): answered in ${elapsedMs.toFixed(1)} ms`);
   });
 
-  it('refuses a fragment cycle without SQL', { timeout: 5000 }, async () => {
+  test('refuses a fragment cycle without SQL', { timeout: 5000 }, async () => {
     const result = await gw.run(
       '{ patient(id: "x") { ...A } } fragment A on Patient { records { nodes { patient { ...A } } } }',
     );
@@ -361,13 +372,13 @@ describe('bypass attempts (default limits)', () => {
     expect(result.sqlCount).toBe(0);
   });
 
-  it('refuses 16 aliases of the same expensive field', { timeout: 5000 }, async () => {
+  test('refuses 16 aliases of the same expensive field', { timeout: 5000 }, async () => {
     const fields = Array.from({ length: 16 }, (_, i) => `a${i}: event(id: "x") { schedules { selections { patient { name } } } }`);
     const extensions = await expectRefused(`{ ${fields.join(' ')} }`, 'ALIAS_LIMIT_EXCEEDED');
     expect(extensions).toMatchObject({ limit: 15, value: 16 });
   });
 
-  it('refuses an expensive operation named __schema', { timeout: 5000 }, async () => {
+  test('refuses an expensive operation named __schema', { timeout: 5000 }, async () => {
     const result = await gw.run('query __schema { patients(first: 100) { nodes { selections { schedule { selections { id } } } } } }');
     expect(result.data ?? null).toBeNull();
     expect(result.errors?.length).toBeGreaterThan(0);
@@ -377,7 +388,7 @@ describe('bypass attempts (default limits)', () => {
     expect(['COST_LIMIT_EXCEEDED', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED']).toContain(codes(result.errors)[0]);
   });
 
-  it('accepts the standard introspection query (Sandbox, GraphiQL, codegen) whatever its depth', { timeout: 5000 }, async () => {
+  test('accepts the standard introspection query (Sandbox, GraphiQL, codegen) whatever its depth', { timeout: 5000 }, async () => {
     const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true });
     const result = await gw.run(query);
     expect(result.errors).toBeUndefined();
@@ -385,7 +396,7 @@ describe('bypass attempts (default limits)', () => {
     expect(result.sqlCount).toBe(0);
   });
 
-  it('refuses introspection that nests fields of fields (graphql-js MaxIntrospectionDepthRule)', { timeout: 5000 }, async () => {
+  test('refuses introspection that nests fields of fields (graphql-js MaxIntrospectionDepthRule)', { timeout: 5000 }, async () => {
     const result = await gw.run(
       '{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }',
     );
@@ -395,7 +406,7 @@ describe('bypass attempts (default limits)', () => {
     expect(result.sqlCount).toBe(0);
   });
 
-  it('refuses a ~1 MB document over HTTP', { timeout: 5000 }, async () => {
+  test('refuses a ~1 MB document over HTTP', { timeout: 5000 }, async () => {
     const query = `{ viewer { role } }\n#${'x'.repeat(1024 * 1024)}`;
     const response = await post(gw, url, JSON.stringify({ query }));
     expect(response.status).toBeGreaterThanOrEqual(400);
@@ -403,14 +414,14 @@ describe('bypass attempts (default limits)', () => {
     expect(response.json?.data ?? null).toBeNull();
   });
 
-  it('refuses 10,000 aliases of __typename on tokens', { timeout: 5000 }, async () => {
+  test('refuses 10,000 aliases of __typename on tokens', { timeout: 5000 }, async () => {
     const fields = Array.from({ length: 10_000 }, (_, i) => `a${i}: __typename`);
     // `{` + 10,000 × (alias, `:`, __typename) + `}` = 30,002 tokens
     const extensions = await expectRefused(`{ ${fields.join(' ')} }`, 'TOKEN_LIMIT_EXCEEDED');
     expect(extensions).toMatchObject({ limit: 2000, value: 30_002 });
   });
 
-  it('refuses batched HTTP requests', { timeout: 5000 }, async () => {
+  test('refuses batched HTTP requests', { timeout: 5000 }, async () => {
     const body = JSON.stringify([{ query: '{ viewer { role } }' }, { query: '{ viewer { subject } }' }]);
     const response = await post(gw, url, body);
     expect(response.status).toBeGreaterThanOrEqual(400);
@@ -419,19 +430,21 @@ describe('bypass attempts (default limits)', () => {
 });
 
 describe.each([
-  ['Redis', {}],
-  ['in-process buckets', { REDIS_URL: 'off' }],
-])('rate budget (%s)', (_name, env: Record<string, string>) => {
+  ['Redis', 'rateRedis'],
+  ['in-process buckets', 'rateLocal'],
+] as const)('rate budget (%s)', (_name, fixture) => {
   let gw: TestGateway;
   let url: string;
 
-  beforeAll(async () => {
-    gw = await createTestGateway({ name: 'limits_rate', env: { RATE_LIMIT_COST_PER_MINUTE: '600', ...env } });
+  const listening = async (gateway: TestGateway) => {
+    gw = gateway;
     ({ url } = await gw.gateway.listen());
-  });
-  afterAll(() => gw?.close());
+  };
+  // Each hook names only its own gateway (Vitest creates the fixtures a hook destructures).
+  if (fixture === 'rateRedis') test.beforeAll(({ rateRedis }) => listening(rateRedis));
+  else test.beforeAll(({ rateLocal }) => listening(rateLocal));
 
-  it('refuses the third 241-unit operation of one patient, not another caller', async () => {
+  test('refuses the third 241-unit operation of one patient, not another caller', async () => {
     const a: Caller = { patientId: 1 };
     expect(codes((await gw.run(PAGE_241, undefined, { as: a })).errors)).not.toContain('RATE_LIMITED');
     expect(codes((await gw.run(PAGE_241, undefined, { as: a })).errors)).not.toContain('RATE_LIMITED');
@@ -464,33 +477,15 @@ describe('extensions.cost', () => {
     return response.body.singleResult;
   };
 
-  it('is reported in development', async () => {
-    const gw = await createTestGateway({ name: 'limits_dev', env: { NODE_ENV: 'development' } });
-    try {
-      const result = await execute(gw, EVENT_PAGE);
-      expect(result.extensions?.cost).toEqual({ estimated: 4101, max: 5000, sqlRoundTrips: expect.any(Number) });
-    } finally {
-      await gw.close();
-    }
+  test('is reported in development', async ({ development }) => {
+    const result = await execute(development, EVENT_PAGE);
+    expect(result.extensions?.cost).toEqual({ estimated: 4101, max: 5000, sqlRoundTrips: expect.any(Number) });
   });
 
-  it('is absent in test and production', async () => {
-    const test = await createTestGateway({ name: 'limits_test_env' });
-    try {
-      const result = await execute(test, EVENT_PAGE);
-      expect(result.extensions?.cost).toBeUndefined();
-    } finally {
-      await test.close();
-    }
-    const production = await createTestGateway({
-      name: 'limits_prod_env',
-      env: { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-characters' },
-    });
-    try {
-      const result = await execute(production, EVENT_PAGE);
-      expect(result.extensions?.cost).toBeUndefined();
-    } finally {
-      await production.close();
-    }
+  test('is absent in test and production', async ({ testEnv, production }) => {
+    const inTest = await execute(testEnv, EVENT_PAGE);
+    expect(inTest.extensions?.cost).toBeUndefined();
+    const inProduction = await execute(production, EVENT_PAGE);
+    expect(inProduction.extensions?.cost).toBeUndefined();
   });
 });

@@ -9,7 +9,8 @@
  * No assertion is about time: waits are bounded by tries, assertions are
  * about the exposed values.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { gatewaysTest } from './support/fixtures-gateway.js';
 import { insertPatients, insertRecords, listen, startTcpProxy, type TcpProxy, waitFor } from './support/index.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, endpointOf, TEST_REDIS_URL, via, type TestGateway } from '../src/testing/index.js';
@@ -94,14 +95,24 @@ const PATIENT_PAGE = /* GraphQL */ `
 `;
 const ONE_PATIENT = 'query OnePatient($id: ID!) { patient(id: $id) { id name version } }';
 
+/**
+ * This file's gateways (each its own database and metrics registry): `metrics`, scraped over HTTP, and
+ * `capped`, with METRICS_MAX_OPERATION_NAMES 2. The breaker's gateway reaches Redis through a proxy whose
+ * port exists only at run time, so its block makes and closes it by hand.
+ */
+const test = gatewaysTest('metrics', {
+  metrics: { cache: true, env: { MAX_COST: '200' } },
+  capped: { env: { METRICS_MAX_OPERATION_NAMES: '2' } },
+});
+
 describe('GET /metrics', () => {
   let gw: TestGateway;
   let origin: string;
   let post: ReturnType<typeof client>;
   let patients: number[];
 
-  beforeAll(async () => {
-    gw = await createTestGateway({ name: 'metrics', cache: true, env: { MAX_COST: '200' } });
+  test.beforeAll(async ({ metrics }) => {
+    gw = metrics;
     patients = await insertPatients(gw.database.pool, [{ name: 'Ann Metric' }, { name: 'Bo Metric' }, { name: 'Cy Metric' }]);
     await insertRecords(
       gw.database.pool,
@@ -111,9 +122,7 @@ describe('GET /metrics', () => {
     post = client(`${origin}/graphql`, (await gw.authorizationFor('admin'))!);
   });
 
-  afterAll(() => gw?.close());
-
-  it('times each request by operation name and outcome, and counts its SQL statements', async () => {
+  test('times each request by operation name and outcome, and counts its SQL statements', async () => {
     const before = await scrape(origin);
     const cold = await post(PATIENT_PAGE, { first: 3 });
     expect(cold.body.errors).toBeUndefined();
@@ -161,7 +170,7 @@ describe('GET /metrics', () => {
     expect(sql('gateway_sql_statements_total', {})).toBeGreaterThanOrEqual(cold.sql + anonymous.sql + badId.sql);
   });
 
-  it('counts limit rejections by code, from the errors the response ends with', async () => {
+  test('counts limit rejections by code, from the errors the response ends with', async () => {
     const before = await scrape(origin);
     for (const code of ['COST_LIMIT_EXCEEDED', 'DEPTH_LIMIT_EXCEEDED', 'TOKEN_LIMIT_EXCEEDED', 'RATE_LIMITED']) {
       expect(before.get('gateway_limit_rejections_total', { code })).toBeDefined();
@@ -185,7 +194,7 @@ describe('GET /metrics', () => {
     expect(delta('gateway_graphql_sql_statements_sum', { operation: 'Costly' })).toBe(0);
   });
 
-  it('reports the pool: its size, connections in use and callers waiting', async () => {
+  test('reports the pool: its size, connections in use and callers waiting', async () => {
     const idle = await scrape(origin);
     expect(idle.get('gateway_db_pool_size')).toBe(gw.config.dbPoolSize);
     expect(idle.get('gateway_db_pool_connections_in_use')).toBe(0);
@@ -199,7 +208,7 @@ describe('GET /metrics', () => {
     expect((await scrape(origin)).get('gateway_db_pool_connections_in_use')).toBe(0);
   });
 
-  it('moves the cache counters: misses and fills when cold, hits when warm, invalidations after a mutation', async () => {
+  test('moves the cache counters: misses and fills when cold, hits when warm, invalidations after a mutation', async () => {
     const id = toGlobalId('Patient', patients[1]!);
     const before = await scrape(origin);
     const cold = await post(ONE_PATIENT, { id });
@@ -226,32 +235,27 @@ describe('GET /metrics', () => {
     expect(moved(afterWarm, afterWrite, 'gateway_cache_invalidations_total', 'tags')).toBeGreaterThanOrEqual(1);
   });
 
-  it('reports the Redis breaker closed and the connection ready', async () => {
+  test('reports the Redis breaker closed and the connection ready', async () => {
     const metrics = await scrape(origin);
     expect(metrics.get('gateway_redis_breaker_open')).toBe(0);
     expect(metrics.get('gateway_redis_connected')).toBe(1);
   });
 
-  it('labels at most METRICS_MAX_OPERATION_NAMES distinct names; later ones are `other`', async () => {
-    const capped = await createTestGateway({ name: 'metrics_cap', env: { METRICS_MAX_OPERATION_NAMES: '2' } });
-    try {
-      for (const name of ['First', 'Second', 'Third', 'Fourth', 'First']) {
-        const result = await capped.run(`query ${name} { __typename }`);
-        expect(result.errors).toBeUndefined();
-      }
-      const text = await capped.gateway.metrics.getSingleMetricAsString('gateway_graphql_request_duration_seconds');
-      const metrics = new Scrape(parseMetrics(text));
-      expect(metrics.get('gateway_graphql_request_duration_seconds_count', { operation: 'First', outcome: 'ok' })).toBe(2);
-      expect(metrics.get('gateway_graphql_request_duration_seconds_count', { operation: 'Second', outcome: 'ok' })).toBe(1);
-      expect(metrics.get('gateway_graphql_request_duration_seconds_count', { operation: 'other', outcome: 'ok' })).toBe(2);
-      expect(metrics.labelValues('gateway_graphql_request_duration_seconds_count', 'operation').sort()).toEqual([
-        'First',
-        'Second',
-        'other',
-      ]);
-    } finally {
-      await capped.close();
+  test('labels at most METRICS_MAX_OPERATION_NAMES distinct names; later ones are `other`', async ({ capped }) => {
+    for (const name of ['First', 'Second', 'Third', 'Fourth', 'First']) {
+      const result = await capped.run(`query ${name} { __typename }`);
+      expect(result.errors).toBeUndefined();
     }
+    const text = await capped.gateway.metrics.getSingleMetricAsString('gateway_graphql_request_duration_seconds');
+    const metrics = new Scrape(parseMetrics(text));
+    expect(metrics.get('gateway_graphql_request_duration_seconds_count', { operation: 'First', outcome: 'ok' })).toBe(2);
+    expect(metrics.get('gateway_graphql_request_duration_seconds_count', { operation: 'Second', outcome: 'ok' })).toBe(1);
+    expect(metrics.get('gateway_graphql_request_duration_seconds_count', { operation: 'other', outcome: 'ok' })).toBe(2);
+    expect(metrics.labelValues('gateway_graphql_request_duration_seconds_count', 'operation').sort()).toEqual([
+      'First',
+      'Second',
+      'other',
+    ]);
   });
 });
 
@@ -282,7 +286,7 @@ describe('the Redis breaker gauge', () => {
   const counter = async (name: string) =>
     new Scrape(parseMetrics(await gw.gateway.metrics.getSingleMetricAsString(name))).count(name, { kind: 'redis' });
 
-  it('is 1 while Redis does not answer, and 0 again once it does; reads never fail', { timeout: 30_000 }, async () => {
+  test('is 1 while Redis does not answer, and 0 again once it does; reads never fail', { timeout: 30_000 }, async () => {
     expect((await read()).errors).toBeUndefined();
     expect(await gauge('gateway_redis_breaker_open')).toBe(0);
     const errorsBefore = await counter('gateway_redis_errors_total');

@@ -18,11 +18,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { totalStatements } from '../src/db/sql-counter.js';
 import { sha256Hex } from '../src/persisted/manifest.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import { gatewaysTest } from './support/fixtures-gateway.js';
 import { type Answer, get, insertClinicians, insertEvent, insertPatients, insertRecords, post, PRODUCTION_SECRET, send, sqlHeader } from './support/index.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../operations/persisted-documents.json', import.meta.url), 'utf8')) as Record<
@@ -39,6 +40,18 @@ const hashOf = (operationName: string): string => {
 const apq = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
 const code = (answer: Answer) => answer.body.errors?.[0]?.extensions?.code;
 
+/**
+ * This file's gateways (each its own database and APQ store): `development` (the test environment's
+ * defaults, which accept APQ as development does), `local` (the same with Redis off) and `trusted`
+ * (production). The instances that share `development`'s or `trusted`'s database and store
+ * (createTestGateway's `shareWith`: other processes of one deployment) are made in their tests.
+ */
+const test = gatewaysTest('persisted', {
+  development: {},
+  local: { env: { REDIS_URL: 'off' } },
+  trusted: { env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET } },
+});
+
 describe('development: automatic persisted queries', () => {
   let first: TestGateway;
   let second: TestGateway;
@@ -51,8 +64,8 @@ describe('development: automatic persisted queries', () => {
   const patientQuery = `query PatientName($id: ID!) { patient(id: $id) { id name } } # ${Date.now()}`;
   const patientHash = sha256Hex(patientQuery);
 
-  beforeAll(async () => {
-    first = await createTestGateway({ name: 'apq' });
+  test.beforeAll(async ({ development }) => {
+    first = development;
     second = await createTestGateway({ shareWith: first });
     urlA = (await first.gateway.listen()).url;
     urlB = (await second.gateway.listen()).url;
@@ -62,13 +75,13 @@ describe('development: automatic persisted queries', () => {
     redis = new Redis(first.config.redisUrl);
   });
 
+  // The second instance closes here (leaving the database to its owner, which the fixture closes later).
   afterAll(async () => {
     redis?.disconnect();
     await second?.close();
-    await first?.close();
   });
 
-  it('answers an unknown hash with PERSISTED_QUERY_NOT_FOUND (200, not cacheable) and runs no SQL', async () => {
+  test('answers an unknown hash with PERSISTED_QUERY_NOT_FOUND (200, not cacheable) and runs no SQL', async () => {
     const answer = await post(urlA, { extensions: apq(patientHash), variables: { id: patientId } }, admin);
     expect(answer.status).toBe(200);
     expect(answer.body.errors).toEqual([{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }]);
@@ -76,7 +89,7 @@ describe('development: automatic persisted queries', () => {
     expect(answer.headers.get('x-sql-statements')).toBeNull();
   });
 
-  it('registers hash and query sent together, stores the text in Redis, and runs it', async () => {
+  test('registers hash and query sent together, stores the text in Redis, and runs it', async () => {
     const answer = await post(urlA, { query: patientQuery, extensions: apq(patientHash), variables: { id: patientId } }, admin);
     expect(answer.body).toEqual({ data: { patient: { id: patientId, name: 'Ada Apq' } } });
     expect(sqlHeader(answer)).toBe(1);
@@ -84,7 +97,7 @@ describe('development: automatic persisted queries', () => {
     expect(await redis.ttl(`${first.name}:apq:${patientHash}`)).toBeGreaterThan(first.config.apqTtlSeconds - 60);
   });
 
-  it('runs the registered document by hash alone over POST, on this instance and on another one', async () => {
+  test('runs the registered document by hash alone over POST, on this instance and on another one', async () => {
     for (const url of [urlA, urlB]) {
       const answer = await post(url, { extensions: apq(patientHash), variables: { id: patientId } }, admin);
       expect(answer.body).toEqual({ data: { patient: { id: patientId, name: 'Ada Apq' } } });
@@ -92,7 +105,7 @@ describe('development: automatic persisted queries', () => {
     }
   });
 
-  it('runs it by hash over GET, with HTTP caching headers from the SDL policy', async () => {
+  test('runs it by hash over GET, with HTTP caching headers from the SDL policy', async () => {
     const answer = await get(urlB, { extensions: apq(patientHash), variables: { id: patientId } }, { ...admin, 'apollo-require-preflight': 'true' });
     expect(answer.body).toEqual({ data: { patient: { id: patientId, name: 'Ada Apq' } } });
     expect(sqlHeader(answer)).toBe(1);
@@ -102,7 +115,7 @@ describe('development: automatic persisted queries', () => {
     expect(answer.headers.get('vary')).toMatch(/Accept/);
   });
 
-  it('marks a GET of PUBLIC data public, and a GET that failed no-store', async () => {
+  test('marks a GET of PUBLIC data public, and a GET that failed no-store', async () => {
     const eventQuery = 'query EventTitle($id: ID!) { event(id: $id) { title } }';
     const eventId = toGlobalId('Event', await insertEvent(first.database.pool, { title: 'Open day', days: 1, slotsPerDay: 1 }).then((event) => event.eventId));
     const hash = sha256Hex(eventQuery);
@@ -117,7 +130,7 @@ describe('development: automatic persisted queries', () => {
     expect(sqlHeader(failed)).toBe(0);
   });
 
-  it('refuses a query whose sha256 is not the hash sent, and stores nothing under that hash', async () => {
+  test('refuses a query whose sha256 is not the hash sent, and stores nothing under that hash', async () => {
     const otherHash = sha256Hex(`${patientQuery} # other`);
     const answer = await post(urlA, { query: patientQuery, extensions: apq(otherHash), variables: { id: patientId } }, admin);
     expect(answer.status).toBe(400);
@@ -128,7 +141,7 @@ describe('development: automatic persisted queries', () => {
     expect(code(lookup)).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
-  it('never stores a registration the limits refuse, nor an invalid document', async () => {
+  test('never stores a registration the limits refuse, nor an invalid document', async () => {
     const tooCostly = `{ patients(first: 100) { nodes { records(first: 100) { nodes { id author { name } } } } } }`;
     const invalid = `{ patients { nope } }`;
     for (const [query, expected] of [
@@ -145,7 +158,7 @@ describe('development: automatic persisted queries', () => {
     }
   });
 
-  it('accepts trusted documents by hash and by documentId, over POST and GET', async () => {
+  test('accepts trusted documents by hash and by documentId, over POST and GET', async () => {
     const hash = hashOf('Viewer');
     const byExtension = await post(urlA, { extensions: apq(hash) }, admin);
     const byDocumentId = await post(urlA, { documentId: `sha256:${hash}` }, admin);
@@ -156,7 +169,7 @@ describe('development: automatic persisted queries', () => {
     }
   });
 
-  it('refuses malformed persisted-query envelopes with BAD_REQUEST (400)', async () => {
+  test('refuses malformed persisted-query envelopes with BAD_REQUEST (400)', async () => {
     const cases: [unknown, RegExp][] = [
       [{ extensions: { persistedQuery: { version: 2, sha256Hash: patientHash } } }, /Unsupported persisted query version/],
       [{ extensions: { persistedQuery: { version: 1, sha256Hash: 'ABC' } } }, /64 lowercase hex/],
@@ -177,7 +190,7 @@ describe('development: automatic persisted queries', () => {
     expect(badExtensions.body.errors?.[0]?.message).toMatch(/extensions.*not valid JSON/);
   });
 
-  it('refuses a mutation over GET with 405, even by hash', async () => {
+  test('refuses a mutation over GET with 405, even by hash', async () => {
     const answer = await get(urlA, { extensions: apq(hashOf('DeletePatient')), variables: { id: patientId } }, { ...admin, 'apollo-require-preflight': 'true' });
     expect(answer.status).toBe(405);
     expect(answer.headers.get('allow')).toBe('POST');
@@ -186,7 +199,7 @@ describe('development: automatic persisted queries', () => {
     expect(stillThere.body.data?.patient?.name).toBe('Ada Apq');
   });
 
-  it('applies CSRF prevention before any lookup or registration, and refuses non-JSON POSTs', async () => {
+  test('applies CSRF prevention before any lookup or registration, and refuses non-JSON POSTs', async () => {
     const query = `{ __typename } # csrf ${Date.now()}`;
     const hash = sha256Hex(query);
     // A simple GET (no preflight header) that would register: Apollo's CSRF refusal, nothing stored.
@@ -208,7 +221,7 @@ describe('development: automatic persisted queries', () => {
     expect(xml.status).toBe(415);
   });
 
-  it('with ALLOW_APQ_REGISTRATION=0 runs a document sent with its hash but does not store it', async () => {
+  test('with ALLOW_APQ_REGISTRATION=0 runs a document sent with its hash but does not store it', async () => {
     const closed = await createTestGateway({ shareWith: first, env: { ALLOW_APQ_REGISTRATION: '0' } });
     try {
       const url = (await closed.gateway.listen()).url;
@@ -225,24 +238,19 @@ describe('development: automatic persisted queries', () => {
     }
   });
 
-  it('keeps APQ documents in process when Redis is off', async () => {
-    const local = await createTestGateway({ name: 'apq_local', env: { REDIS_URL: 'off' } });
-    try {
-      const url = (await local.gateway.listen()).url;
-      const query = `query Local { __typename } # ${Date.now()}`;
-      const hash = sha256Hex(query);
-      expect(code(await post(url, { extensions: apq(hash) }, admin))).toBe('PERSISTED_QUERY_NOT_FOUND');
-      expect((await post(url, { query, extensions: apq(hash) }, admin)).body).toEqual({ data: { __typename: 'Query' } });
-      const hit = await get(url, { extensions: apq(hash) }, { ...admin, 'apollo-require-preflight': 'true' });
-      expect(hit.body).toEqual({ data: { __typename: 'Query' } });
-      expect(sqlHeader(hit)).toBe(0);
-      expect(await redis.exists(`${local.name}:apq:${hash}`)).toBe(0);
-    } finally {
-      await local.close();
-    }
+  test('keeps APQ documents in process when Redis is off', async ({ local }) => {
+    const url = (await local.gateway.listen()).url;
+    const query = `query Local { __typename } # ${Date.now()}`;
+    const hash = sha256Hex(query);
+    expect(code(await post(url, { extensions: apq(hash) }, admin))).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await post(url, { query, extensions: apq(hash) }, admin)).body).toEqual({ data: { __typename: 'Query' } });
+    const hit = await get(url, { extensions: apq(hash) }, { ...admin, 'apollo-require-preflight': 'true' });
+    expect(hit.body).toEqual({ data: { __typename: 'Query' } });
+    expect(sqlHeader(hit)).toBe(0);
+    expect(await redis.exists(`${local.name}:apq:${hash}`)).toBe(0);
   });
 
-  it('serves the Apollo Sandbox landing page to a browser in development', async () => {
+  test('serves the Apollo Sandbox landing page to a browser in development', async () => {
     const page = await send(urlA, { method: 'GET', headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
@@ -258,8 +266,8 @@ describe('production: trusted documents only', () => {
   let patientId: string;
   let busyPatientId: string;
 
-  beforeAll(async () => {
-    gateway = await createTestGateway({ name: 'trusted', env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET } });
+  test.beforeAll(async ({ trusted }) => {
+    gateway = trusted;
     const listening = await gateway.gateway.listen();
     url = listening.url;
     origin = `http://127.0.0.1:${listening.port}`;
@@ -274,10 +282,6 @@ describe('production: trusted documents only', () => {
     );
   });
 
-  afterAll(async () => {
-    await gateway?.close();
-  });
-
   /** SQL statements `action` sent, counted at the driver (the x-sql-statements header is off in production). */
   async function counted(action: () => Promise<Answer>): Promise<{ answer: Answer; sql: number }> {
     const before = totalStatements();
@@ -285,7 +289,7 @@ describe('production: trusted documents only', () => {
     return { answer, sql: totalStatements() - before };
   }
 
-  it('runs manifest documents by hash (extensions or documentId, POST or GET)', async () => {
+  test('runs manifest documents by hash (extensions or documentId, POST or GET)', async () => {
     const hash = hashOf('PatientDetail');
     const expected = { id: patientId, name: 'Pat Production', recordCount: 0, records: { totalCount: 0, nodes: [] }, selections: [] };
     for (const action of [
@@ -306,7 +310,7 @@ describe('production: trusted documents only', () => {
     expect(sql).toBe(4);
   });
 
-  it('refuses an arbitrary document, introspection and hash+query registration with PERSISTED_QUERY_REQUIRED (400)', async () => {
+  test('refuses an arbitrary document, introspection and hash+query registration with PERSISTED_QUERY_REQUIRED (400)', async () => {
     const arbitrary = '{ patients(first: 1) { nodes { name } } }';
     const introspection = '{ __schema { types { name } } }';
     for (const payload of [
@@ -326,7 +330,7 @@ describe('production: trusted documents only', () => {
     }
   });
 
-  it('refuses the landing page and a plain GET query, and serves no GraphiQL', async () => {
+  test('refuses the landing page and a plain GET query, and serves no GraphiQL', async () => {
     const landing = await send(url, { method: 'GET', headers: { accept: 'text/html' } });
     expect(landing.status).toBe(400);
     expect(landing.headers.get('content-type')).toMatch(/application\/json/);
@@ -337,7 +341,7 @@ describe('production: trusted documents only', () => {
     expect(graphiql.status).toBe(404);
   });
 
-  it('with ALLOW_APQ_REGISTRATION=1 registers APQ documents but still refuses plain ones and introspection', async () => {
+  test('with ALLOW_APQ_REGISTRATION=1 registers APQ documents but still refuses plain ones and introspection', async () => {
     const open = await createTestGateway({
       shareWith: gateway,
       env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, ALLOW_APQ_REGISTRATION: '1' },
@@ -375,7 +379,7 @@ describe('the build step: npm run codegen', () => {
       encoding: 'utf8',
     });
 
-  it('writes a manifest of sha256(text) -> text for documents within the limits', () => {
+  test('writes a manifest of sha256(text) -> text for documents within the limits', () => {
     writeFileSync(path.join(folder, 'page.graphql'), 'query Page { patients(first: 10) { nodes { name records(first: 5) { nodes { id } } } } }\n');
     const result = codegen();
     expect(result.status, result.stderr).toBe(0);
@@ -388,7 +392,7 @@ describe('the build step: npm run codegen', () => {
     expect(existsSync(path.join(folder, '__generated__', 'graphql.ts'))).toBe(true);
   });
 
-  it('fails, naming the document and its cost, when one is over MAX_COST', () => {
+  test('fails, naming the document and its cost, when one is over MAX_COST', () => {
     rmSync(path.join(folder, 'persisted-documents.json'));
     writeFileSync(path.join(folder, 'huge.graphql'), 'query Huge { patients(first: 100) { nodes { records(first: 100) { nodes { author { name } } } } } }\n');
     const result = codegen();

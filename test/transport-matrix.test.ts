@@ -22,10 +22,11 @@
  * header, and the requests run one at a time.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { totalStatements } from '../src/db/sql-counter.js';
 import { sha256Hex } from '../src/persisted/manifest.js';
-import { createTestGateway, type TestGateway } from '../src/testing/index.js';
+import type { TestGateway } from '../src/testing/index.js';
+import { gatewaysTest } from './support/fixtures-gateway.js';
 import { insertClinicians, insertEvent, insertPatients, PRODUCTION_SECRET } from './support/index.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../operations/persisted-documents.json', import.meta.url), 'utf8')) as Record<
@@ -188,6 +189,16 @@ const namedHashes = (c: Combination): string[] =>
 
 const hasMarker = (text: string) => text.toLowerCase().includes(MARKER.toLowerCase());
 
+/**
+ * This file's gateways (each its own database), one per describe block below. Each is created when its
+ * block's hook first asks for it, so the production matrix (counted with the process-wide SQL counter)
+ * runs before the development gateway exists.
+ */
+const test = gatewaysTest('transport', {
+  production: { env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET } },
+  development: { env: { NODE_ENV: 'development' } },
+});
+
 describe('production: every transport runs one trusted document or nothing', () => {
   let gw: TestGateway;
   let url: string;
@@ -195,8 +206,8 @@ describe('production: every transport runs one trusted document or nothing', () 
   let expected: unknown;
   const outcomes: Outcome[] = [];
 
-  beforeAll(async () => {
-    gw = await createTestGateway({ name: 'transport_matrix', env: { NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET } });
+  test.beforeAll(async ({ production }) => {
+    gw = production;
     url = (await gw.gateway.listen()).url;
     admin = (await gw.authorizationFor('admin')) as string;
     await insertPatients(gw.database.pool, [{ name: `Leaky ${MARKER} Patient`, email: `${MARKER.toLowerCase()}@example.org` }]);
@@ -215,10 +226,6 @@ describe('production: every transport runs one trusted document or nothing', () 
     console.log(`transport matrix: ${outcomes.length} combinations, ${ran} ran the trusted document, ${Date.now() - started} ms`);
   });
 
-  afterAll(async () => {
-    await gw?.close();
-  });
-
   /** The outcomes (all by default) that `check` faults, with their combination, so a failure names every request that broke the rule. */
   const violations = (check: (outcome: Outcome) => string | undefined, among: Outcome[] = outcomes): string[] =>
     among.flatMap((outcome) => {
@@ -231,7 +238,7 @@ describe('production: every transport runs one trusted document or nothing', () 
   /** Names the trusted hash by documentId, extensions or both, and no other hash. */
   const namesTrustedHash = (c: Combination) => namedHashes(c).length > 0 && namedHashes(c).every((hash) => hash === TRUSTED_HASH);
 
-  it('seeds a patient the attacker query would reveal, and a trusted document whose answer does not', async () => {
+  test('seeds a patient the attacker query would reveal, and a trusted document whose answer does not', async () => {
     const leak = await gw.run(ATTACKER_TEXT);
     expect(hasMarker(JSON.stringify(leak.data))).toBe(true);
     expect(expected).toMatchObject({ events: { totalCount: 1, nodes: [{ title: 'Transport fair', organizer: { name: 'Dr. Matrix' } }] } });
@@ -240,15 +247,15 @@ describe('production: every transport runs one trusted document or nothing', () 
     expect(outcomes).toHaveLength(dimensions.reduce((product, values) => product * values.length, 1));
   });
 
-  it('never answers with a 5xx status', () => {
+  test('never answers with a 5xx status', () => {
     expect(violations((o) => (o.status >= 500 ? excerpt(o) : undefined))).toEqual([]);
   });
 
-  it("never answers with the attacker query's data", () => {
+  test("never answers with the attacker query's data", () => {
     expect(violations((o) => (hasMarker(o.text) ? `the marker leaked: ${excerpt(o)}` : undefined))).toEqual([]);
   });
 
-  it("answers data only with the trusted document's answer, for a request naming the trusted hash and no other text", () => {
+  test("answers data only with the trusted document's answer, for a request naming the trusted hash and no other text", () => {
     expect(
       violations((o) => {
         if (!hasData(o)) return undefined;
@@ -260,11 +267,11 @@ describe('production: every transport runs one trusted document or nothing', () 
     ).toEqual([]);
   });
 
-  it('runs no SQL for a request it answers without data', () => {
+  test('runs no SQL for a request it answers without data', () => {
     expect(violations((o) => (!hasData(o) && o.sql !== 0 ? `${o.sql} SQL statements, ${excerpt(o)}` : undefined))).toEqual([]);
   });
 
-  it('runs a hash-only GET of the trusted hash with every content type, with and without the preflight header', () => {
+  test('runs a hash-only GET of the trusted hash with every content type, with and without the preflight header', () => {
     const hashOnlyGets = outcomes.filter(
       ({ combination: c }) => c.method === 'GET' && c.query === 'absent' && c.operationName !== 'Other' && namesTrustedHash(c),
     );
@@ -273,7 +280,7 @@ describe('production: every transport runs one trusted document or nothing', () 
     expect(violations(didNotRun, hashOnlyGets)).toEqual([]);
   });
 
-  it('runs a preflighted GET carrying the trusted text with the trusted hash, with every content type', () => {
+  test('runs a preflighted GET carrying the trusted text with the trusted hash, with every content type', () => {
     const withText = outcomes.filter(
       ({ combination: c }) => c.method === 'GET' && c.preflight && c.query === 'trusted' && c.operationName !== 'Other' && namesTrustedHash(c),
     );
@@ -281,7 +288,7 @@ describe('production: every transport runs one trusted document or nothing', () 
     expect(violations(didNotRun, withText)).toEqual([]);
   });
 
-  it('runs a POST application/json naming the trusted hash, with or without its text', () => {
+  test('runs a POST application/json naming the trusted hash, with or without its text', () => {
     const jsonPosts = outcomes.filter(
       ({ combination: c }) =>
         c.method === 'POST' && c.contentType === 'application/json' && c.query !== 'attacker' && c.operationName !== 'Other' && namesTrustedHash(c),
@@ -298,16 +305,12 @@ describe('development: hash-only GETs of a trusted document', () => {
   let admin: string;
   let expected: unknown;
 
-  beforeAll(async () => {
-    gw = await createTestGateway({ name: 'transport_dev', env: { NODE_ENV: 'development' } });
+  test.beforeAll(async ({ development }) => {
+    gw = development;
     url = (await gw.gateway.listen()).url;
     admin = (await gw.authorizationFor('admin')) as string;
     await insertEvent(gw.database.pool, { title: 'Development fair', days: 1, slotsPerDay: 1 });
     expected = await legitAnswer(url, admin);
-  });
-
-  afterAll(async () => {
-    await gw?.close();
   });
 
   const byHash = {
@@ -317,7 +320,7 @@ describe('development: hash-only GETs of a trusted document', () => {
 
   for (const [field, params] of Object.entries(byHash)) {
     for (const contentType of ['application/json', undefined]) {
-      it(`resolves a GET naming it by ${field} with ${contentType ?? 'no content type'} and no preflight header`, async () => {
+      test(`resolves a GET naming it by ${field} with ${contentType ?? 'no content type'} and no preflight header`, async () => {
         const headers: Record<string, string> = { authorization: admin };
         if (contentType !== undefined) headers['content-type'] = contentType;
         const answer = await send(`${url}?${new URLSearchParams(params).toString()}`, { method: 'GET', headers });
