@@ -38,6 +38,15 @@
  *     test('any document', async ({ development }) => { expect((await development.run('{ __typename }')).errors).toBeUndefined(); });
  *   });
  *
+ * Vitest creates the fixtures a hook or test destructures, so a `describe.each`
+ * row picks its gateway with a hook that names only that one:
+ *
+ *   describe.each([['Redis', 'withRedis'], ['in process', 'local']] as const)('rate budget (%s)', (_name, fixture) => {
+ *     let gw: TestGateway;
+ *     if (fixture === 'withRedis') test.beforeAll(({ withRedis }) => { gw = withRedis; });
+ *     else test.beforeAll(({ local }) => { gw = local; });
+ *   });
+ *
  * Each gateway is created the first time a hook or test asks for it (a block
  * that is skipped creates none) and closed when the worker ends, not when its
  * block ends: blocks that ask for different gateways do not share state, but
