@@ -221,15 +221,16 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
     const { sequence, outdated, values } = await shared!.read(indices.map((index) => keys[index]!));
     session.sequence ??= sequence;
     if (outdated > 0) meters.outdated.inc({ kind: kindOf(keys[indices[0]!]!) }, outdated);
-    const promote: TierEntry[] = [];
     indices.forEach((index, position) => {
       const value = values[position] ?? undefined;
       found[index] = value;
-      if (value !== undefined && local) promote.push({ key: keys[index]!, value, tags: headerOf(value).t });
+      if (value === undefined || !local) return;
+      // The L1 takes what Redis served under the fence rule, at the fence the tier vouches for (one Redis:
+      // the read's sequence, its script checked the tags atomically; a cluster: the entry's own fence),
+      // refusing any entry whose tag it has since seen invalidated.
+      const header = headerOf(value);
+      local.store([{ key: keys[index]!, value, tags: header.t }], shared!.promotionFence(sequence, header.f));
     });
-    // Values the script served were current at `sequence` (it checked their tags atomically): the L1
-    // takes them under the fence rule at that sequence, refusing any whose tag it has since seen invalidated.
-    if (promote.length > 0 && local) local.store(promote, sequence);
   };
 
   const cache: Cache = {

@@ -142,7 +142,7 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     if (!(name in cluster)) cluster.defineCommand(name, { numberOfKeys: name === 'clusterCacheRaise' ? 1 : 2, lua });
   }
 
-  /** The generation of each tag (0 when Redis has none), read in parallel (auto-pipelined per node). */
+  /** The generation of each tag (0 when Redis has none), read in parallel, one command each (see src/redis/client.ts). */
   async function generations(tags: readonly string[]): Promise<Map<string, number>> {
     const values = await Promise.all(tags.map((tag) => cluster.get(generationKey(tag))));
     return new Map(tags.map((tag, index) => [tag, Number(values[index] ?? 0)]));
@@ -244,6 +244,7 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
   }
 
   return {
+    atomicReads: false,
     read(keys) {
       return bounded('a cache read', readNow(keys));
     },

@@ -194,6 +194,12 @@ interface ScriptedRedis extends Redis {
 
 /** What the shared tier reads and writes, on one Redis or on a Cluster. */
 export interface TierBackend {
+  /**
+   * Whether `read` checks the entries against their tags' generations atomically with the sequence it
+   * returns (one script), so an entry it serves is current at that sequence. On a cluster the generations
+   * are read after the sequence, and an entry is only known current at its own fence.
+   */
+  readonly atomicReads: boolean;
   /** The invalidation sequence (started if Redis has none) and the entries of `keys`: null when absent or outdated. */
   read(keys: readonly string[]): Promise<{ sequence: number; outdated: number; values: (string | null)[] }>;
   /** Stores the entries fenced at `fence` whose tags were not invalidated after it; which were stored. */
@@ -221,6 +227,7 @@ function createStandaloneBackend(redis: Redis, prefix: string, generationTtlSeco
     if (!(name in scripted)) scripted.defineCommand(name, { numberOfKeys: 0, lua });
   }
   return {
+    atomicReads: true,
     async read(keys) {
       const [sequence, outdated, ...values] = await scripted.cacheRead(prefix, ...keys);
       return { sequence: Number(sequence), outdated: Number(outdated), values: values.map((value) => (value ? value : null)) };
@@ -360,6 +367,16 @@ export class RedisTier {
         : createStandaloneBackend(redis, this.prefix, options.generationTtlSeconds);
     this.breaker = new CircuitBreaker(options.breakerFailures, options.breakerCooldownMs);
     if (options.local) this.linkLocalTier(options.local);
+  }
+
+  /**
+   * The fence under which an entry `read` served may enter the L1: the read's sequence when the backend
+   * checked it atomically at that sequence, else the entry's own fence. (On a cluster an invalidation drawn
+   * before the read's sequence may raise its generations only after the read checked them; its message may
+   * already have reached the L1, which must then refuse the entry, as it does for a fill fenced before it.)
+   */
+  promotionFence(sequence: number, entryFence: number): number {
+    return this.backend.atomicReads ? sequence : entryFence;
   }
 
   /** True while the circuit breaker is open (Redis skipped, or one probe in flight): for /metrics. */
