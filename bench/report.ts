@@ -67,6 +67,8 @@ export interface BenchReport {
   ratios: Ratio[];
   excluded: Record<string, string>;
   durationSeconds: number;
+  /** Keys per primary of the bench's Redis Cluster after the cluster variant's runs (issue 19). */
+  clusterKeys?: Record<string, number>;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -165,11 +167,23 @@ function markdown(report: BenchReport): string {
     '| --- | --- | ---: | --- | --- |',
     ...report.ratios.map(
       (r) =>
-        `| ${r.name} | ${r.target} | ${r.median === null ? 'n/a' : figure(r, r.median)} | ${r.perRound.map((v) => figure(r, v)).join(', ')} | ${r.met ? 'yes' : '**no**'} |`,
+        `| ${r.name} | ${r.target} | ${r.median === null ? 'n/a' : figure(r, r.median)} | ${r.perRound.map((v) => figure(r, v)).join(', ')} | ${r.target === 'reported' ? '—' : r.met ? 'yes' : '**no**'} |`,
     ),
     ...runLines(rows),
     ...replayLines(report),
   ];
+  if (report.clusterKeys) {
+    const counts = Object.values(report.clusterKeys);
+    const total = counts.reduce((sum, count) => sum + count, 0);
+    lines.push(
+      '',
+      '## Redis Cluster: keys per primary after the cluster variant\'s runs',
+      '',
+      '| primary | keys | share |',
+      '| --- | ---: | ---: |',
+      ...Object.entries(report.clusterKeys).map(([node, count]) => `| ${node} | ${count.toLocaleString('en-US')} | ${total > 0 ? fixed((100 * count) / total) : '0.0'}% |`),
+    );
+  }
   const failed = report.measurements.filter((m) => m.firstError);
   if (failed.length > 0) {
     const kinds = (m: Measurement) =>
@@ -190,6 +204,7 @@ function markdown(report: BenchReport): string {
 const COLORS: Record<string, string> = {
   gateway: '#1f77b4',
   'gateway-warm': '#2ca02c',
+  'gateway-warm-cluster': '#8c564b',
   'gateway-naive': '#d62728',
   raw: '#7f7f7f',
   apollo: '#17becf',

@@ -49,6 +49,8 @@ import { createCursorCodec } from '../src/relay/cursor.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { buildSoakReport, soakSummary, writeReport, writeSoakReport, type BenchReport, type Measurement, type Ratio, type SoakSample } from './report.js';
 import { BENCH_DATABASE_URL, BENCH_JWT_SECRET, BENCH_REDIS_URL, BENCH_SEED, BENCH_SERVER_ENV, QUERIES, type QueryName } from './scenarios.js';
+// Issue 19: the cluster variant runs on a real Redis Cluster of redis-server processes, the one the tests start.
+import { startRedisCluster, type RedisCluster } from '../test/support/redis-cluster.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -120,7 +122,7 @@ const S4_POSITION = 50_000;
  */
 const S6_WORD = 'asthma';
 
-type VariantName = 'gateway' | 'gateway-warm' | 'gateway-naive' | 'raw' | 'search-like' | 'apollo' | 'yoga' | 'join-monster';
+type VariantName = 'gateway' | 'gateway-warm' | 'gateway-warm-cluster' | 'gateway-naive' | 'raw' | 'search-like' | 'apollo' | 'yoga' | 'join-monster';
 
 interface VariantSpec {
   readonly name: VariantName;
@@ -134,6 +136,8 @@ interface VariantSpec {
    * executing its queued requests (thousands of statements each) long after autocannon has stopped.
    */
   readonly restartAfterRun?: boolean;
+  /** Runs on the bench's own Redis Cluster (three primaries, three replicas) instead of the standalone Redis. */
+  readonly cluster?: boolean;
 }
 
 const GATEWAY_ENV = {
@@ -147,6 +151,15 @@ const GATEWAY_ENV = {
 const VARIANTS: readonly VariantSpec[] = [
   { name: 'gateway', label: 'gateway, caches off', script: 'bench/variants/gateway.ts', env: { ...GATEWAY_ENV, CACHE_ENABLED: '0' }, persisted: true },
   { name: 'gateway-warm', label: 'gateway, warm cache', script: 'bench/variants/gateway.ts', env: { ...GATEWAY_ENV, CACHE_ENABLED: '1' }, persisted: true },
+  // Issue 19: the same, on a Redis Cluster (REDIS_CLUSTER_NODES is added when the cluster has started).
+  {
+    name: 'gateway-warm-cluster',
+    label: 'gateway, warm cache, Redis Cluster',
+    script: 'bench/variants/gateway.ts',
+    env: { ...GATEWAY_ENV, CACHE_ENABLED: '1' },
+    persisted: true,
+    cluster: true,
+  },
   {
     name: 'gateway-naive',
     label: 'gateway, naive (no DataLoader batching)',
@@ -234,22 +247,22 @@ function plan(): Group[] {
     // A rough picture in 2 to 3 minutes: one round, no naive S3 (one request outlasts the run), no 1-connection runs.
     return [
       { title: 'S0', rounds: 1, runs: run20('S0', 'gateway', 'apollo', 'raw') },
-      { title: 'S1 (and S4)', rounds: 1, runs: [...run20('S1', 'gateway', 'gateway-warm', 'gateway-naive', 'raw', 'yoga', 'join-monster'), ...run20('S4', 'gateway')] },
+      { title: 'S1 (and S4)', rounds: 1, runs: [...run20('S1', 'gateway', 'gateway-warm', 'gateway-warm-cluster', 'gateway-naive', 'raw', 'yoga', 'join-monster'), ...run20('S4', 'gateway')] },
       { title: 'S3', rounds: 1, runs: run20('S3', 'gateway', 'gateway-warm', 'raw', 'yoga', 'join-monster') },
       { title: 'seed-002 replay', rounds: 1, runs: [SEED_002] },
-      { title: 'S2, S5', rounds: 1, runs: [...run20('S2', 'gateway', 'raw'), ...run20('S5', 'gateway', 'gateway-warm')] },
+      { title: 'S2, S5', rounds: 1, runs: [...run20('S2', 'gateway', 'raw'), ...run20('S5', 'gateway', 'gateway-warm', 'gateway-warm-cluster')] },
       { title: 'S6', rounds: 1, runs: [...run20('S6', 'gateway', 'gateway-warm', 'raw'), S6_LIKE] },
       { title: 'S1 warm cache at 1,000 connections', rounds: 1, runs: [{ ...S1_THOUSAND, seconds: 5 }] },
     ];
   }
   return [
     { title: 'S0 { __typename }', rounds: all, runs: run20('S0', 'gateway', 'apollo', 'raw') },
-    { title: 'S1 patient list (and S4 deep page)', rounds: all, runs: [...run20('S1', 'gateway', 'gateway-warm', 'gateway-naive', 'raw', 'yoga', 'join-monster'), ...run20('S4', 'gateway')] },
+    { title: 'S1 patient list (and S4 deep page)', rounds: all, runs: [...run20('S1', 'gateway', 'gateway-warm', 'gateway-warm-cluster', 'gateway-naive', 'raw', 'yoga', 'join-monster'), ...run20('S4', 'gateway')] },
     { title: 'S3 OneTime event page (ratios)', rounds: all, runs: run20('S3', 'gateway', 'gateway-naive', 'raw', 'join-monster') },
     { title: 'seed-002 replay (S3 burst, cold cache)', rounds: all, runs: [SEED_002] },
-    { title: 'S3 OneTime event page (others)', rounds: 1, runs: run20('S3', 'gateway-warm', 'yoga') },
-    { title: 'S2 patient detail', rounds: 1, runs: run20('S2', 'gateway', 'gateway-warm', 'raw') },
-    { title: 'S5 90% reads / 10% writes', rounds: all, runs: run20('S5', 'gateway', 'gateway-warm') },
+    { title: 'S3 OneTime event page (others)', rounds: 1, runs: run20('S3', 'gateway-warm', 'gateway-warm-cluster', 'yoga') },
+    { title: 'S2 patient detail', rounds: 1, runs: run20('S2', 'gateway', 'gateway-warm', 'gateway-warm-cluster', 'raw') },
+    { title: 'S5 90% reads / 10% writes', rounds: all, runs: run20('S5', 'gateway', 'gateway-warm', 'gateway-warm-cluster') },
     { title: 'S6 record search (ratios)', rounds: all, runs: [...run20('S6', 'gateway', 'gateway-warm'), S6_LIKE] },
     { title: 'S6 record search (raw FULLTEXT floor)', rounds: 1, runs: run20('S6', 'raw') },
     { title: 'S1 at 1 connection', rounds: 1, runs: [{ scenario: 'S1', variant: 'gateway', connections: 1 }, { scenario: 'S1', variant: 'raw', connections: 1 }] },
@@ -391,8 +404,11 @@ function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<
   });
 }
 
-function stopAll(): Promise<void> {
-  return Promise.all(children.map((child) => stop(child))).then(() => undefined);
+async function stopAll(): Promise<void> {
+  await Promise.all(children.map((child) => stop(child)));
+  const cluster = benchCluster;
+  benchCluster = null;
+  await cluster?.stop();
 }
 
 // ---------------------------------------------------------------------------------------------- data
@@ -588,6 +604,23 @@ async function redisCommands(redis: Redis): Promise<number> {
   const info = await redis.info('stats');
   return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
 }
+
+/** Commands processed by the bench cluster's primaries (replicas replay writes; those are not requests). */
+async function clusterCommands(): Promise<number> {
+  let total = 0;
+  for (const node of (await benchCluster!.nodes()).filter((candidate) => candidate.role === 'master')) {
+    const connection = new Redis({ host: '127.0.0.1', port: node.port });
+    try {
+      total += Number(/total_commands_processed:(\d+)/.exec(await connection.info('stats'))?.[1] ?? 0);
+    } finally {
+      connection.disconnect();
+    }
+  }
+  return total;
+}
+
+/** Redis commands so far on the Redis a variant uses. */
+const commandsOf = (variant: Started, redis: Redis) => (variant.spec.cluster ? clusterCommands() : redisCommands(redis));
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -797,8 +830,16 @@ async function prepare(): Promise<Harness> {
 }
 
 /** Bundles these variants, then starts them side by side, each as its own process. */
+/** The bench's Redis Cluster, started when a cluster variant runs; stopped with the variants. */
+let benchCluster: RedisCluster | null = null;
+
 async function startVariants(names: ReadonlySet<VariantName>): Promise<void> {
-  const specs = VARIANTS.filter((variant) => names.has(variant.name));
+  const wanted = VARIANTS.filter((variant) => names.has(variant.name));
+  if (wanted.some((spec) => spec.cluster) && !benchCluster) {
+    progress('starting a Redis Cluster (3 primaries, 3 replicas) for the cluster variant');
+    benchCluster = await startRedisCluster();
+  }
+  const specs = wanted.map((spec) => (spec.cluster ? { ...spec, env: { ...spec.env, REDIS_CLUSTER_NODES: benchCluster!.nodesSetting } } : spec));
   await bundleVariants(specs);
   progress(`starting ${specs.map((spec) => spec.label).join('; ')}`);
   const startedVariants = await Promise.all(specs.map((spec, index) => startVariant(spec, 4301 + index)));
@@ -885,9 +926,42 @@ function exitWatch(variant: Started): { signal: AbortSignal; reason: () => strin
  * counter, then drained again. A run of a fixed amount (a replay) has no warm-up: it is drained first,
  * then sent whole.
  */
+/**
+ * The gateway variants are two deployments on one database: those on the standalone Redis, and the one on
+ * the Redis Cluster. A write through one invalidates only its own Redis, so after S5 wrote through one, the
+ * other's cache holds rows from before those writes (S5's version reads then meet CONFLICT, as two
+ * deployments sharing a database without sharing invalidations would). A run on a deployment another one
+ * wrote through since starts with that deployment's cache emptied; its warm-up fills it again.
+ */
+const staleDeployments = new Set<'standalone' | 'cluster'>();
+const deploymentOf = (spec: VariantSpec) => (spec.cluster ? 'cluster' : 'standalone');
+
+async function emptyCacheOf(deployment: 'standalone' | 'cluster', redis: Redis): Promise<void> {
+  if (deployment === 'cluster') {
+    for (const node of (await benchCluster!.nodes()).filter((candidate) => candidate.role === 'master')) {
+      const connection = new Redis({ host: '127.0.0.1', port: node.port });
+      await connection.flushall().finally(() => connection.disconnect());
+    }
+    return;
+  }
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'bench:gateway:*', 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
 async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupSeconds: number; measuredSeconds: number }, monitor?: Monitor): Promise<Measurement> {
   let variant = variants.get(spec.variant)!;
   const what = `${tag}  ${spec.scenario}  ${variant.spec.label}  c=${spec.connections}`;
+  const deployment = deploymentOf(variant.spec);
+  if (benchCluster && staleDeployments.has(deployment)) {
+    progress(`${what}  emptying the ${deployment} cache (the other deployment wrote since)`);
+    await emptyCacheOf(deployment, h.redis);
+    staleDeployments.delete(deployment);
+  }
+  if (benchCluster && mixOf(spec) === 'S5') staleDeployments.add(deployment === 'cluster' ? 'standalone' : 'cluster');
   const extent: Extent = spec.amount === undefined ? { seconds: spec.seconds ?? timing.measuredSeconds } : { amount: spec.amount };
   if (spec.amount === undefined) {
     progress(`${what}  warm-up ${timing.warmupSeconds}s`);
@@ -897,7 +971,7 @@ async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupS
   variant = await drain(variant);
   await monitor?.beforeRun(variant);
   const statsBefore = await benchStats(variant);
-  const redisBefore = await redisCommands(h.redis);
+  const redisBefore = await commandsOf(variant, h.redis);
   const ownBefore = ownRedisCommands;
   progress(`${what}  measuring ${'amount' in extent ? `${extent.amount} requests` : `${extent.seconds}s`}`);
   const exit = exitWatch(variant);
@@ -916,8 +990,9 @@ async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupS
   const gcShare = statsAfter ? gcShareBetween(statsBefore, statsAfter) : undefined;
   const hitRate = statsAfter ? hitRateBetween(statsBefore, statsAfter) : undefined;
   // Less the harness' own commands since the first reading: that reading itself, and the monitor's.
-  const own = ownRedisCommands - ownBefore + 1;
-  const redisDelta = (await redisCommands(h.redis)) - redisBefore - own;
+  // (A cluster's count has the harness' INFO per primary in it: one command each, negligible over a run.)
+  const own = variant.spec.cluster ? 0 : ownRedisCommands - ownBefore + 1;
+  const redisDelta = (await commandsOf(variant, h.redis)) - redisBefore - own;
   if (!exited) variant = await drain(variant);
   await monitor?.afterRun(exited ? null : variant);
   const errorKinds = Object.entries(result.errorKinds);
@@ -987,8 +1062,11 @@ async function suite(): Promise<void> {
   }
 
   h.redis.disconnect();
+  // Issue 19: where the cluster variant's keys ended up, after every run of S1 to S5 on it.
+  const clusterKeys = benchCluster ? await benchCluster.keysPerPrimary() : undefined;
   await stopAll();
   const report: BenchReport = {
+    ...(clusterKeys ? { clusterKeys } : {}),
     date: new Date().toISOString(),
     machine: machineDescription(),
     method: {
@@ -1159,6 +1237,11 @@ function ratios(measurements: readonly Measurement[]): Ratio[] {
     { name: 'S5 warm cache, p95 latency', target: '<= 200 ms', unit: 'ms', meets: (v) => v <= 200, of: (r) => find(r, 'S5', 'gateway-warm')?.p95 ?? null },
     { name: 'S5 warm cache, Redis commands per request', target: '<= 20', meets: (v) => v <= 20, of: (r) => find(r, 'S5', 'gateway-warm')?.redisPerRequest ?? null },
     { name: 'S5 warm cache, fragment + response hit rate', target: '>= 80%', unit: '%', meets: (v) => v >= 0.8, of: (r) => find(r, 'S5', 'gateway-warm')?.hitRate ?? null },
+    // Issue 19 asks for these figures, not a target: what a cluster costs the warm paths, interleaved in one run.
+    { name: 'S1 warm cache on a Redis Cluster / on one Redis (req/s)', target: 'reported', meets: () => true, of: (r) => rps(r, 'S1', 'gateway-warm-cluster', 'gateway-warm') },
+    { name: 'S5 warm cache on a Redis Cluster / on one Redis (req/s)', target: 'reported', meets: () => true, of: (r) => rps(r, 'S5', 'gateway-warm-cluster', 'gateway-warm') },
+    { name: 'S5 warm cache on a Redis Cluster, p95 latency', target: 'reported', unit: 'ms', meets: () => true, of: (r) => find(r, 'S5', 'gateway-warm-cluster')?.p95 ?? null },
+    { name: 'S5 warm cache on a Redis Cluster, Redis commands per request', target: 'reported', meets: () => true, of: (r) => find(r, 'S5', 'gateway-warm-cluster')?.redisPerRequest ?? null },
     { name: 'S6 gateway (caches off) / naive LIKE search at 2 connections (req/s)', target: '>= 20', meets: (v) => v >= 20, of: (r) => divide(find(r, 'S6', 'gateway')?.rps, likeSearch(r)?.rps) },
     { name: 'S6 gateway, warm cache / naive LIKE search at 2 connections (req/s)', target: '>= 20', meets: (v) => v >= 20, of: (r) => divide(find(r, 'S6', 'gateway-warm')?.rps, likeSearch(r)?.rps) },
     { name: 'S6 gateway, warm cache, p95 latency', target: '<= 100 ms', unit: 'ms', meets: (v) => v <= 100, of: (r) => answered(find(r, 'S6', 'gateway-warm'))?.p95 ?? null },
