@@ -33,6 +33,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { tracked } from './redis-server.js';
 import { waitFor } from './wait.js';
 
 const exec = promisify(execFile);
@@ -186,14 +187,7 @@ class ClusterProcess {
     readonly dir: string,
     readonly child: ChildProcess,
   ) {
-    this.exited = new Promise((resolve) => {
-      const gone = () => {
-        children.delete(child);
-        resolve();
-      };
-      child.once('exit', gone);
-      child.once('error', gone);
-    });
+    this.exited = tracked(child, children);
   }
 
   get running(): boolean {
@@ -268,7 +262,6 @@ async function launch(port: number, nodeTimeoutMs: number): Promise<ClusterProce
     'repl-diskless-sync-delay': '0',
   };
   const child = spawn('redis-server', Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]), { stdio: 'ignore' });
-  children.add(child);
   const node = new ClusterProcess(port, dir, child);
   try {
     await waitFor(

@@ -27,6 +27,22 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
+/**
+ * Registers `child` in `registry` (so an exit handler can kill what is left) until it exits; resolves then.
+ * Shared with the cluster launcher (redis-cluster.ts), whose nodes are tracked the same way.
+ */
+export function tracked(child: ChildProcess, registry: Set<ChildProcess>): Promise<void> {
+  registry.add(child);
+  return new Promise((resolve) => {
+    const gone = () => {
+      registry.delete(child);
+      resolve();
+    };
+    child.once('exit', gone);
+    child.once('error', gone);
+  });
+}
+
 /** A redis-server child process on its own port; restartable (empty) on the same port. */
 export class PrivateRedis {
   private child: ChildProcess | null = null;
@@ -60,16 +76,8 @@ export class PrivateRedis {
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.directory, ...this.extraArguments],
       { stdio: 'ignore' },
     );
-    children.add(child);
     this.child = child;
-    this.exited = new Promise((resolve) => {
-      const gone = () => {
-        children.delete(child);
-        resolve();
-      };
-      child.once('exit', gone);
-      child.once('error', gone);
-    });
+    this.exited = tracked(child, children);
     await waitFor(() => this.answers(), { what: `the private Redis on port ${this.port} to answer`, intervalMs: 25 });
   }
 
