@@ -30,7 +30,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { LocalTier, type TierEntry } from './local-tier.js';
 import { RedisTier } from './redis-tier.js';
-import { decode, encode } from './serialize.js';
+import { decode, encode, headerOf } from './serialize.js';
 
 /** How one loader's values are cached. */
 export interface FragmentSpec<K, V> {
@@ -55,13 +55,7 @@ export class CacheSession {
   readonly stats = { hits: 0, misses: 0, coalesced: 0, fills: 0, fenced: 0, invalidations: 0 };
 }
 
-/**
- * The fence and tags of a stored entry (fragment or response), read from its first bytes without
- * parsing the rest: every entry starts with `{"f":F,"t":[…]`, and tags hold no `]`.
- */
-export function headerOf(text: string): { readonly f: number; readonly t: readonly string[] } {
-  return JSON.parse(`${text.slice(0, text.indexOf(']') + 1)}}`) as { f: number; t: string[] };
-}
+export { headerOf };
 
 /** Test-only hooks into the load path. */
 export interface CacheHooks {

@@ -53,6 +53,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Redis, type Cluster } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { TierBackend } from './redis-tier.js';
+import { headerOf } from './serialize.js';
 
 export interface ClusterBackendOptions {
   readonly cluster: Cluster;
@@ -69,12 +70,14 @@ export interface ClusterBackendOptions {
   readonly logger: Logger;
 }
 
-/** `{"f":F,"t":["tag",…]` at the start of an entry: its fence and tags (tags hold no quotes). */
-function headerOf(value: string): { fence: number; tags: string[] } | null {
-  const match = /^\{"f":(\d+),"t":\[(.*?)\]/.exec(value);
-  if (!match) return null;
-  const tags = [...match[2]!.matchAll(/"([^"]*)"/g)].map((tag) => tag[1]!);
-  return { fence: Number(match[1]), tags };
+/** An entry's fence and tags (serialize.ts' header), or null for a value that is not an entry. */
+function entryHeader(value: string): { fence: number; tags: readonly string[] } | null {
+  try {
+    const { f, t } = headerOf(value);
+    return typeof f === 'number' && Array.isArray(t) ? { fence: f, tags: t } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The seq and floor (KEYS[1], KEYS[2]); the sequence starts at Redis' clock in µs. */
@@ -148,7 +151,7 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     return new Map(tags.map((tag, index) => [tag, Number(values[index] ?? 0)]));
   }
 
-  const current = (header: { fence: number; tags: string[] } | null, floor: number, generation: Map<string, number>) =>
+  const current = (header: { fence: number; tags: readonly string[] } | null, floor: number, generation: Map<string, number>) =>
     header !== null && header.fence >= floor && header.tags.every((tag) => (generation.get(tag) ?? 0) <= header.fence);
 
   /** Runs `write` on the node of `key`'s slot with a WAIT after it, in one pipeline; throws unless enough replicas acknowledged. */
@@ -216,7 +219,7 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
       cluster.clusterCacheControl(seqKey, floorKey),
       ...keys.map((key) => cluster.get(entryKey(key))),
     ] as [Promise<[string, string]>, ...Promise<string | null>[]]);
-    const headers = values.map((value) => (value ? headerOf(value) : null));
+    const headers = values.map((value) => (value ? entryHeader(value) : null));
     const generation = await generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]);
     let outdated = 0;
     const served = values.map((value, index) => {
@@ -229,7 +232,7 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
   }
 
   async function fillNow(fence: number, entries: readonly { key: string; ttlSeconds: number; value: string }[]): Promise<boolean[]> {
-    const headers = entries.map((entry) => headerOf(entry.value));
+    const headers = entries.map((entry) => entryHeader(entry.value));
     const [[sequence, floor], generation] = await Promise.all([
       cluster.clusterCacheControl(seqKey, floorKey),
       generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]),

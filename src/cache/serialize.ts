@@ -57,3 +57,13 @@ export function decode<T>(text: string): T {
   // Whole responses hold no Date objects (their scalars are already serialized): skip the walk.
   return (text.includes('"$date"') ? withDates(parsed) : parsed) as T;
 }
+
+/**
+ * The fence and tags of a stored entry (fragment or response), read from its first bytes without
+ * parsing the rest: every entry starts with `{"f":F,"t":[…]`, and tags hold no `]`.
+ *
+ *   headerOf('{"f":12,"t":["Patient:1"],"v":{…}}') // { f: 12, t: ['Patient:1'] }
+ */
+export function headerOf(text: string): { readonly f: number; readonly t: readonly string[] } {
+  return JSON.parse(`${text.slice(0, text.indexOf(']') + 1)}}`) as { f: number; t: string[] };
+}
