@@ -178,8 +178,17 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   });
   // LOG_FORMAT=pretty is honoured (a test of the readable format); `auto` stays JSON, test output is no terminal.
   const logger = createLogger(config.logLevel, options.logDestination, { pretty: prettyLogs(config, { isTTY: false }) });
+  if (!owner) {
+    // As `npm start` migrates (src/main.ts): on a connection of its own, without the request statement timeout,
+    // which DDL on a loaded server (a CI machine creating dozens of databases at once) can outlast.
+    const migrator = await connectDatabase(databaseUrl, { poolSize: 1, connectTimeoutMs: config.dbConnectTimeoutMs });
+    try {
+      await migrateDatabase(migrator);
+    } finally {
+      await migrator.close();
+    }
+  }
   const database = await connectDatabase(databaseUrl, poolOptionsOf(config));
-  if (!owner) await migrateDatabase(database);
   const redis = await connectRedis(config, logger);
   const replicas = await connectReplicas(config);
   const gateway = await createGateway({
