@@ -44,7 +44,8 @@ export interface Config {
   readonly redisClusterNatMap: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
   /**
    * REDIS_WAIT_REPLICAS (1): on a cluster, replicas that must hold an invalidation (WAIT) before the mutation
-   * returns, so a failover cannot lose it; 0 does not wait (a cluster without replicas).
+   * returns, so a failover cannot lose it; a primary with fewer replicas attached (after a failover, until the
+   * cluster attaches another) needs as many as it has; 0 does not wait.
    */
   readonly redisWaitReplicas: number;
   /** REDIS_WAIT_TIMEOUT_MS (500): how long that WAIT may take before the invalidation is retried. */
@@ -57,7 +58,9 @@ export interface Config {
   readonly redisClusterSlotsRefreshMs: number;
   /**
    * CACHE_INVALIDATION_RETRY_MS (5000): on a cluster, how long a mutation's invalidation is retried while slots
-   * move (a failover) before it fails open (the cache's floor is raised before Redis is used again).
+   * move (a failover) before it fails open (the cache's floor is raised before Redis is used again). It also
+   * bounds how long an invalidation whose writer died counts as pending: this plus twice
+   * (REDIS_WAIT_TIMEOUT_MS + REDIS_COMMAND_TIMEOUT_MS) plus 1 s.
    */
   readonly cacheInvalidationRetryMs: number;
   /**

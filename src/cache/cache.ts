@@ -46,7 +46,10 @@ export interface FragmentSpec<K, V> {
 
 /** Per-request cache state: the fence, the tags touched, and what happened (extensions.cache). */
 export class CacheSession {
-  /** Invalidation sequence read before this request's first MySQL read; null until then. */
+  /**
+   * The fence this request works under, read before its first MySQL read (the tier's `fence`: the
+   * invalidation sequence, or on a cluster the completed watermark); null until then.
+   */
   sequence: number | null = null;
   /** Tags of every fragment this request read, cached or not. */
   readonly tags = new Set<string>();
@@ -131,6 +134,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
     new Counter({ name, help, labelNames: ['kind'] as const, registers: [metrics] });
   const meters = {
     hits: counter('gateway_cache_hits_total', 'Cache entries found (kind: fragment or response).'),
+    localHits: counter('gateway_cache_l1_hits_total', 'Of the hits, those the in-process tier (L1) answered without Redis (kind: fragment or response).'),
     misses: counter('gateway_cache_misses_total', 'Cache entries not found (kind: fragment or response).'),
     coalesced: counter('gateway_cache_coalesced_total', 'Misses served by another request’s load (kind: fragment or response).'),
     fills: counter('gateway_cache_fills_total', 'Entries written to the cache.'),
@@ -212,8 +216,8 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
    * not fixed yet), and hands what it found to the L1.
    */
   const readShared = async (session: CacheSession, keys: readonly string[], indices: readonly number[], found: (string | undefined)[]) => {
-    const { sequence, outdated, values } = await shared!.read(indices.map((index) => keys[index]!));
-    session.sequence ??= sequence;
+    const { sequence, fence, outdated, values } = await shared!.read(indices.map((index) => keys[index]!));
+    session.sequence ??= fence;
     if (outdated > 0) meters.outdated.inc({ kind: kindOf(keys[indices[0]!]!) }, outdated);
     indices.forEach((index, position) => {
       const value = values[position] ?? undefined;
@@ -256,6 +260,7 @@ export function createCache({ config, redis, logger, metrics, hooks }: CacheOpti
             // Otherwise (its pub/sub is behind), a second round trip reads those keys from Redis.
             const current = shared.localCurrent(session.sequence!);
             const again = fromLocal.filter((index) => (found[index] = current ? local!.get(keys[index]!) : undefined) === undefined);
+            if (again.length < fromLocal.length) meters.localHits.inc({ kind: kindOf(keys[fromLocal[0]!]!) }, fromLocal.length - again.length);
             if (again.length > 0) await readShared(session, keys, again, found);
           }
         } catch {

@@ -8,6 +8,9 @@
  *   {Pc}:seq, {Pc}:floor   the invalidation sequence and the floor: one hash
  *                          tag, so the scripts that advance them are atomic;
  *                          the only keys every operation touches
+ *   {Pc}:pending           the invalidations drawn whose generations are not
+ *                          all raised yet (member: sequence, score: Redis'
+ *                          clock when drawn); empty, so absent, at rest
  *   {Pc}:invalidations     the sharded pub/sub channel (SPUBLISH), same slot
  *   Pc:g:{<tag>}           a tag's generation: one slot per tag
  *   Pc:v:{<key>}           an entry: one slot per cache key
@@ -15,23 +18,39 @@
  * two of them atomically.
  *
  * Why the guarantee of redis-tier.ts still holds, step by step:
- * - Read: round trip 1 reads the sequence F (and the floor) and the entries;
- *   round trip 2 the generations of the tags those entries carry. An entry is
- *   served only if every generation is <= its fence and its fence >= floor:
- *   the check the read script does, on values read after the entries.
+ * - Read: round trip 1 reads the sequence, the floor, the oldest pending
+ *   invalidation and the entries; round trip 2 the generations of the tags
+ *   those entries carry. An entry is served only if every generation is <= its
+ *   fence and its fence >= floor: the check the read script does, on values
+ *   read after the entries.
+ * - The read's fence (what the request's fills and composed responses are
+ *   fenced at) is not the sequence but the completed watermark W: the sequence,
+ *   or just below the oldest invalidation still pending, whichever is lower.
+ *   An invalidation is drawn first and raises its generations after, so while
+ *   it is pending a read can see its sequence and the old generations: an
+ *   entry served then is current at its own fence, not at the sequence. (A
+ *   response composed of such an entry and fenced at the sequence was stored,
+ *   checked against the raised generation, and served the old row after the
+ *   mutation returned: test/redis-cluster.test.ts, slots moving under writes.)
+ *   Every invalidation at or below W had raised its generations before round
+ *   trip 1, so round trip 2 sees them, and an entry it serves is current at W.
  * - Invalidate (after commit, before the mutation returns): one script on the
  *   sequence's slot draws S and publishes (S, tags) atomically (so the feed
  *   carries invalidations in sequence order, which the L1 needs); then each
  *   tag's generation is raised to S, never lowered (a script per key: two
  *   writers finishing out of order must not put an older sequence back).
- *   The mutation returns after every generation is set. A read that starts
- *   after that sees g >= S for every tag, so an entry fenced before the
- *   commit (F < S) is refused wherever it is stored.
+ *   The mutation returns after every generation is set and S left the
+ *   pending set. A read that starts after that sees g >= S for every tag, so
+ *   an entry fenced before the commit (F < S) is refused wherever it is
+ *   stored. A pending sequence whose writer died is ignored once it is older
+ *   than the longest an invalidation may retry (`abandonAfterUs`).
  * - Failover: a primary's writes reach its replica asynchronously, so a
  *   promoted replica could miss the last generation or sequence and an old
  *   entry would become servable again. An invalidation therefore counts as
  *   done only when WAIT confirms REDIS_WAIT_REPLICAS replicas hold the
- *   sequence and each generation; otherwise it is retried (slots move, the
+ *   sequence and each generation (or every replica attached to that primary,
+ *   when fewer are: one attached later syncs first, so it cannot be promoted
+ *   without them); otherwise it is retried (slots move, the
  *   cluster answers CLUSTERDOWN for a moment) for up to
  *   CACHE_INVALIDATION_RETRY_MS, and past that it fails open as on one Redis
  *   (the tier bumps the floor before using Redis again). The sequence is
@@ -80,19 +99,30 @@ function entryHeader(value: string): { fence: number; tags: readonly string[] } 
   }
 }
 
-/** The seq and floor (KEYS[1], KEYS[2]); the sequence starts at Redis' clock in µs. */
+/**
+ * KEYS: seq, floor, pending; ARGV: abandon after (µs) → { seq, floor, watermark }: the watermark is the
+ * sequence, or one below the oldest pending invalidation not yet abandoned. The sequence starts at Redis'
+ * clock in µs.
+ */
 const CONTROL_READ = `
+local now = redis.call('TIME')
+local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local seq = redis.call('GET', KEYS[1])
 if not seq then
-  local now = redis.call('TIME')
-  redis.call('SET', KEYS[1], string.format('%.0f', tonumber(now[1]) * 1000000 + tonumber(now[2])), 'NX')
+  redis.call('SET', KEYS[1], string.format('%.0f', clock), 'NX')
   seq = redis.call('GET', KEYS[1])
 end
-return { seq, redis.call('GET', KEYS[2]) or '0' }`;
+local watermark = tonumber(seq)
+for _, drawn in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], string.format('%.0f', clock - tonumber(ARGV[1])), '+inf')) do
+  watermark = math.min(watermark, tonumber(drawn) - 1)
+end
+return { seq, redis.call('GET', KEYS[2]) or '0', string.format('%.0f', watermark) }`;
 
 /**
- * KEYS: seq, floor; ARGV: channel, message template kind ('tags' | 'flush'), tags JSON → the new sequence.
- * The sequence never repeats, even after a failover lost the last increments: max(previous + 1, now in µs).
+ * KEYS: seq, floor, pending; ARGV: channel, message template kind ('tags' | 'flush'), tags JSON, abandon
+ * after (µs) → the new sequence, pending until its generations are raised (a flush sets the floor here,
+ * so it is never pending). The sequence never repeats, even after a failover lost the last increments:
+ * max(previous + 1, now in µs).
  */
 const CONTROL_ADVANCE = `
 local now = redis.call('TIME')
@@ -100,10 +130,12 @@ local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local seq = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, clock)
 local text = string.format('%.0f', seq)
 redis.call('SET', KEYS[1], text)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%.0f', clock - tonumber(ARGV[4])))
 if ARGV[2] == 'flush' then
   redis.call('SET', KEYS[2], text)
   redis.call('SPUBLISH', ARGV[1], '{"seq":"' .. text .. '","flush":true}')
 else
+  redis.call('ZADD', KEYS[3], clock, text)
   redis.call('SPUBLISH', ARGV[1], '{"seq":"' .. text .. '","tags":' .. ARGV[3] .. '}')
 end
 return text`;
@@ -117,8 +149,8 @@ end
 return 1`;
 
 interface ScriptedCluster extends Cluster {
-  clusterCacheControl(seqKey: string, floorKey: string): Promise<[string, string]>;
-  clusterCacheAdvance(seqKey: string, floorKey: string, channel: string, kind: string, tags: string): Promise<string>;
+  clusterCacheControl(seqKey: string, floorKey: string, pendingKey: string, abandonAfterUs: number): Promise<[string, string, string]>;
+  clusterCacheAdvance(seqKey: string, floorKey: string, pendingKey: string, channel: string, kind: string, tags: string, abandonAfterUs: number): Promise<string>;
   clusterCacheRaise(generationKey: string, sequence: string, ttl: number): Promise<number>;
 }
 
@@ -134,6 +166,9 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
   const control = `{${prefix}c}`;
   const seqKey = `${control}:seq`;
   const floorKey = `${control}:floor`;
+  const pendingKey = `${control}:pending`;
+  // The longest an invalidation may stay pending: every retry, each with a WAIT and a command timeout.
+  const abandonAfterUs = (options.retryMs + 2 * (options.waitTimeoutMs + options.commandTimeoutMs) + 1000) * 1000;
   const channel = `${control}:invalidations`;
   const entryKey = (key: string) => `${prefix}c:v:${slotted(key)}`;
   const generationKey = (tag: string) => `${prefix}c:g:${slotted(tag)}`;
@@ -142,7 +177,7 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     ['clusterCacheAdvance', CONTROL_ADVANCE],
     ['clusterCacheRaise', RAISE_GENERATION],
   ] as const) {
-    if (!(name in cluster)) cluster.defineCommand(name, { numberOfKeys: name === 'clusterCacheRaise' ? 1 : 2, lua });
+    if (!(name in cluster)) cluster.defineCommand(name, { numberOfKeys: name === 'clusterCacheRaise' ? 1 : 3, lua });
   }
 
   /** The generation of each tag (0 when Redis has none), read in parallel, one command each (see src/redis/client.ts). */
@@ -154,18 +189,37 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
   const current = (header: { fence: number; tags: readonly string[] } | null, floor: number, generation: Map<string, number>) =>
     header !== null && header.fence >= floor && header.tags.every((tag) => (generation.get(tag) ?? 0) <= header.fence);
 
-  /** Runs `write` on the node of `key`'s slot with a WAIT after it, in one pipeline; throws unless enough replicas acknowledged. */
+  /** Replicas attached to each primary ("host:port") at its last ROLE: how many a WAIT there can reach. */
+  const attachedReplicas = new Map<string, number>();
+
+  /**
+   * Runs `write` on the node of `key`'s slot with a WAIT and a ROLE after it, in one pipeline; throws unless
+   * min(REDIS_WAIT_REPLICAS, replicas attached to that primary) acknowledged. A replica not attached cannot be
+   * promoted with older data: it first syncs from the primary. So a primary a failover left without replicas
+   * confirms on its own, instead of every invalidation on its slots waiting out its retries and failing open.
+   */
   async function durable(key: string, write: (pipeline: ReturnType<Cluster['pipeline']>) => void): Promise<unknown> {
     const pipeline = cluster.pipeline();
     write(pipeline);
-    if (options.waitReplicas > 0) pipeline.wait(options.waitReplicas, options.waitTimeoutMs);
+    if (options.waitReplicas === 0) {
+      const results = (await pipeline.exec()) ?? [];
+      for (const [error] of results) if (error) throw error;
+      return results[0]?.[1];
+    }
+    const node = cluster.slots[calculateSlot(key)]?.[0] ?? '';
+    const expected = Math.min(options.waitReplicas, attachedReplicas.get(node) ?? options.waitReplicas);
+    if (expected > 0) pipeline.wait(expected, options.waitTimeoutMs);
+    pipeline.role();
     const results = (await pipeline.exec()) ?? [];
     for (const [error] of results) if (error) throw error;
-    if (options.waitReplicas > 0) {
-      const acknowledged = Number(results.at(-1)?.[1] ?? 0);
-      if (acknowledged < options.waitReplicas) {
-        throw new Error(`only ${acknowledged} of ${options.waitReplicas} replicas acknowledged the write of ${key} within ${options.waitTimeoutMs} ms`);
-      }
+    // ROLE of a primary: ['master', offset, [[host, port, offset], …one per attached replica]].
+    const role = results.at(-1)?.[1] as [string, number, unknown[]] | undefined;
+    const attached = role?.[0] === 'master' ? role[2].length : 0;
+    attachedReplicas.set(node, attached);
+    const acknowledged = expected > 0 ? Number(results.at(-2)?.[1] ?? 0) : 0;
+    const required = Math.min(options.waitReplicas, attached);
+    if (acknowledged < required) {
+      throw new Error(`only ${acknowledged} of ${required} replicas acknowledged the write of ${key} within ${options.waitTimeoutMs} ms`);
     }
     return results[0]?.[1];
   }
@@ -199,10 +253,13 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     }
   }
 
-  async function advance(kind: 'tags' | 'flush', tags: readonly string[]): Promise<number> {
+  async function advance(kind: 'tags' | 'flush', tags: readonly string[], drawn: string[]): Promise<number> {
     const sequence = String(
-      await durable(seqKey, (pipeline) => (pipeline as unknown as ScriptedCluster).clusterCacheAdvance(seqKey, floorKey, channel, kind, JSON.stringify(tags))),
+      await durable(seqKey, (pipeline) =>
+        (pipeline as unknown as ScriptedCluster).clusterCacheAdvance(seqKey, floorKey, pendingKey, channel, kind, JSON.stringify(tags), abandonAfterUs),
+      ),
     );
+    drawn.push(sequence);
     // Every generation raised (and replicated) before the mutation may return; grouped per tag, in parallel.
     await Promise.all(
       tags.map((tag) =>
@@ -214,11 +271,25 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     return Number(sequence);
   }
 
-  async function readNow(keys: readonly string[]): Promise<{ sequence: number; outdated: number; values: (string | null)[] }> {
-    const [[sequence, floor], ...values] = await Promise.all([
-      cluster.clusterCacheControl(seqKey, floorKey),
+  /**
+   * An invalidation through its retries: each attempt draws a new sequence; once one has raised every
+   * generation, it covers the earlier ones too, and all leave the pending set. (Left there, they would
+   * only hold the watermark down until abandoned: safe, and not worth failing the mutation for.)
+   */
+  async function invalidation(kind: 'tags' | 'flush', tags: readonly string[]): Promise<number> {
+    const drawn: string[] = [];
+    const sequence = await retried(`cache ${kind === 'flush' ? 'epoch bump' : 'invalidation'}`, () => advance(kind, tags, drawn));
+    if (kind === 'tags') {
+      await cluster.zrem(pendingKey, ...drawn).catch((error: unknown) => options.logger.debug({ err: error }, 'pending invalidation not cleared; it is abandoned later'));
+    }
+    return sequence;
+  }
+
+  async function readNow(keys: readonly string[]): Promise<{ sequence: number; fence: number; outdated: number; values: (string | null)[] }> {
+    const [[sequence, floor, watermark], ...values] = await Promise.all([
+      cluster.clusterCacheControl(seqKey, floorKey, pendingKey, abandonAfterUs),
       ...keys.map((key) => cluster.get(entryKey(key))),
-    ] as [Promise<[string, string]>, ...Promise<string | null>[]]);
+    ] as [Promise<[string, string, string]>, ...Promise<string | null>[]]);
     const headers = values.map((value) => (value ? entryHeader(value) : null));
     const generation = await generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]);
     let outdated = 0;
@@ -228,13 +299,13 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
       outdated += 1;
       return null;
     });
-    return { sequence: Number(sequence), outdated, values: served };
+    return { sequence: Number(sequence), fence: Number(watermark), outdated, values: served };
   }
 
   async function fillNow(fence: number, entries: readonly { key: string; ttlSeconds: number; value: string }[]): Promise<boolean[]> {
     const headers = entries.map((entry) => entryHeader(entry.value));
     const [[sequence, floor], generation] = await Promise.all([
-      cluster.clusterCacheControl(seqKey, floorKey),
+      cluster.clusterCacheControl(seqKey, floorKey, pendingKey, abandonAfterUs),
       generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]),
     ]);
     // A fence from the future means the sequence was reset under it (an emptied cluster): store nothing.
@@ -257,11 +328,11 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     },
 
     invalidate(tags) {
-      return retried('cache invalidation', () => advance('tags', tags));
+      return invalidation('tags', tags);
     },
 
     bumpEpoch() {
-      return retried('cache epoch bump', () => advance('flush', []));
+      return invalidation('flush', []);
     },
 
     openFeed({ onMessage, onReady, onDrop }) {
@@ -298,9 +369,15 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
           dropped = true;
           onDrop();
           connection.disconnect();
+          // The channel's slot may have moved (failover, resharding): ask the cluster where it is now.
+          if (!closed) cluster.refreshSlotsCache();
           reconnectLater();
         };
-        connection.on('error', () => undefined);
+        // Every error counts as a drop. One is not a broken connection: when the channel's slot moves
+        // (resharding), the old owner unsubscribes us by itself (a `sunsubscribe` push that ioredis reports
+        // as an error) and the connection stays open; taken as nothing, the L1 would stop hearing
+        // invalidations while it believed itself in step.
+        connection.on('error', drop);
         connection.on('close', drop);
         connection.on('end', drop);
         connection.on('smessage', (_channel: string, message: string) => onMessage(message));

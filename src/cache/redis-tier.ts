@@ -29,9 +29,13 @@
  *   entry already outdated when it arrives (`gateway_cache_fenced_fills_total`)
  *   so Redis does not hold entries no one can use.
  *   The invariant a change must not break: **an entry's fence is read before
- *   the data it holds, and a write's generations are set after it commits
- *   and before it returns.** Everything else (what is cached, TTLs, which
- *   tags) may change as long as an entry's tags cover every row it shows.
+ *   the data it holds, every invalidation at or below that fence had set its
+ *   generations when the fence was read, and a write's generations are set
+ *   after it commits and before it returns.** (Here the middle clause holds
+ *   because one script reads seq and sets the generations; on a cluster the
+ *   fence is the completed watermark, see cluster-backend.ts.) Everything
+ *   else (what is cached, TTLs, which tags) may change as long as an entry's
+ *   tags cover every row it shows.
  *
  * An invalidation costs O(tags it touched): no membership sets to maintain
  * and no fan-out over entries. Expired entries need no cleanup. Generations
@@ -200,8 +204,13 @@ export interface TierBackend {
    * are read after the sequence, and an entry is only known current at its own fence.
    */
   readonly atomicReads: boolean;
-  /** The invalidation sequence (started if Redis has none) and the entries of `keys`: null when absent or outdated. */
-  read(keys: readonly string[]): Promise<{ sequence: number; outdated: number; values: (string | null)[] }>;
+  /**
+   * The invalidation sequence (started if Redis has none), the fence a request that starts with this read
+   * works under, and the entries of `keys`: null when absent or outdated. The fence is the sequence on one
+   * Redis; on a cluster it is lower while an invalidation drawn at or below the sequence is still raising
+   * its generations (cluster-backend.ts): entries served, and MySQL reads made after, are current at it.
+   */
+  read(keys: readonly string[]): Promise<{ sequence: number; fence: number; outdated: number; values: (string | null)[] }>;
   /** Stores the entries fenced at `fence` whose tags were not invalidated after it; which were stored. */
   fill(fence: number, entries: readonly { key: string; ttlSeconds: number; value: string }[]): Promise<boolean[]>;
   /** Raises the generation of every tag to a new sequence, publishes it, and returns that sequence. */
@@ -230,7 +239,7 @@ function createStandaloneBackend(redis: Redis, prefix: string, generationTtlSeco
     atomicReads: true,
     async read(keys) {
       const [sequence, outdated, ...values] = await scripted.cacheRead(prefix, ...keys);
-      return { sequence: Number(sequence), outdated: Number(outdated), values: values.map((value) => (value ? value : null)) };
+      return { sequence: Number(sequence), fence: Number(sequence), outdated: Number(outdated), values: values.map((value) => (value ? value : null)) };
     },
     async fill(fence, entries) {
       const stored = await scripted.cacheFill(prefix, String(fence), ...entries.flatMap((entry) => [entry.key, entry.ttlSeconds, entry.value]));
@@ -399,7 +408,7 @@ export class RedisTier {
    * trip: null for a key without an entry or whose entry is outdated (one of
    * its tags was invalidated after its fence); `outdated` counts the latter.
    */
-  async read(keys: readonly string[]): Promise<{ sequence: number; outdated: number; values: (string | null)[] }> {
+  async read(keys: readonly string[]): Promise<{ sequence: number; fence: number; outdated: number; values: (string | null)[] }> {
     return this.guard(() => this.backend.read(keys));
   }
 

@@ -77,6 +77,12 @@ export interface RedisCluster {
    * agreeing), and every live replica's replication link is up — e.g. after a failover.
    */
   waitHealthy(timeoutMs?: number): Promise<void>;
+  /**
+   * Moves the slot of `key`, with its keys, to the primary on `destinationPort`, as `redis-cli --cluster
+   * reshard` moves each slot: IMPORTING on the destination, MIGRATING on the source, MIGRATE of its keys,
+   * then the new owner told to every primary. Resolves when the cluster is healthy again.
+   */
+  moveSlotOf(key: string, destinationPort: number): Promise<void>;
   /** Number of keys per live primary (DBSIZE), by "127.0.0.1:port", for key-distribution checks. */
   keysPerPrimary(): Promise<Record<string, number>>;
   /** Stops every process and removes the temp dirs. */
@@ -426,24 +432,51 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     throw error;
   }
 
+  const primaryOf = async (key: string): Promise<RedisClusterNode> => {
+    const slot = Number(await ask('CLUSTER', 'KEYSLOT', key));
+    // [first, last, [ip, port, id] of the primary, …its replicas]
+    const ranges = (await ask('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string]]>;
+    const range = ranges.find(([first, last]) => first <= slot && slot <= last);
+    if (!range) throw new Error(`no node serves slot ${slot} (key "${key}")`);
+    const node = byPort(range[2][1]);
+    return { port: node.port, role: 'master', pid: node.pid, dir: node.dir };
+  };
+
   const ports = processes.map((node) => node.port);
   return {
     nodesSetting: ports.map((port) => `${HOST}:${port}`).join(','),
     ports,
     nodes,
-    async primaryOf(key) {
-      const slot = Number(await ask('CLUSTER', 'KEYSLOT', key));
-      // [first, last, [ip, port, id] of the primary, …its replicas]
-      const ranges = (await ask('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string]]>;
-      const range = ranges.find(([first, last]) => first <= slot && slot <= last);
-      if (!range) throw new Error(`no node serves slot ${slot} (key "${key}")`);
-      const node = byPort(range[2][1]);
-      return { port: node.port, role: 'master', pid: node.pid, dir: node.dir };
-    },
+    primaryOf,
     async kill(port) {
       await byPort(port).kill();
     },
     waitHealthy: (timeoutMs) => waitHealthy(timeoutMs),
+    async moveSlotOf(key, destinationPort) {
+      const slot = String(await ask('CLUSTER', 'KEYSLOT', key));
+      const source = byPort((await primaryOf(key)).port);
+      const destination = byPort(destinationPort);
+      if (source === destination) throw new Error(`slot ${slot} of "${key}" is already on ${destinationPort}`);
+      const id = async (node: ClusterProcess) => String(await node.command('CLUSTER', 'MYID'));
+      const [sourceId, destinationId] = [await id(source), await id(destination)];
+      await destination.command('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId);
+      await source.command('CLUSTER', 'SETSLOT', slot, 'MIGRATING', destinationId);
+      for (;;) {
+        const keys = (await source.command('CLUSTER', 'GETKEYSINSLOT', slot, '100')) as string[];
+        if (keys.length === 0) break;
+        await source.command('MIGRATE', HOST, String(destination.port), '', '0', '5000', 'KEYS', ...keys);
+      }
+      await destination.command('CLUSTER', 'SETSLOT', slot, 'NODE', destinationId);
+      await source.command('CLUSTER', 'SETSLOT', slot, 'NODE', destinationId);
+      // The other nodes learn it by gossip; told at once where they can take it (a primary emptied by an
+      // earlier move may have just become a replica, which refuses SETSLOT).
+      await Promise.all(
+        live()
+          .filter((other) => other !== source && other !== destination)
+          .map((other) => other.command('CLUSTER', 'SETSLOT', slot, 'NODE', destinationId).catch(() => undefined)),
+      );
+      await waitHealthy();
+    },
     async keysPerPrimary() {
       const counts: Record<string, number> = {};
       for (const node of (await nodes()).filter((candidate) => candidate.role === 'master')) {
