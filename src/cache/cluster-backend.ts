@@ -180,9 +180,46 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
     if (!(name in cluster)) cluster.defineCommand(name, { numberOfKeys: name === 'clusterCacheRaise' ? 1 : 3, lua });
   }
 
-  /** The generation of each tag (0 when Redis has none), read in parallel, one command each (see src/redis/client.ts). */
+  /**
+   * GET of each key, one pipeline per primary on that primary's own connection (not the cluster's pipeline:
+   * when one of its commands meets ASK, ioredis re-sends the whole pipeline to the importing node, where the
+   * other keys of the migrating slot read as missing; see src/redis/client.ts). A key whose command fails
+   * there (MOVED, ASK, TRYAGAIN, a node not known yet) is read again alone through the cluster, which
+   * follows the redirection for that key only.
+   */
+  async function getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    const values = new Array<string | null>(keys.length).fill(null);
+    const primaries = new Map(cluster.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+    const groups = new Map<Redis, number[]>();
+    const alone: number[] = [];
+    keys.forEach((key, index) => {
+      const owner = cluster.slots[calculateSlot(key)]?.[0];
+      const node = owner === undefined ? undefined : primaries.get(owner);
+      if (!node) return alone.push(index);
+      let group = groups.get(node);
+      if (!group) groups.set(node, (group = []));
+      group.push(index);
+    });
+    await Promise.all(
+      [...groups].map(async ([node, indices]) => {
+        const results = await node
+          .pipeline(indices.map((index) => ['get', keys[index]!]))
+          .exec()
+          .catch(() => null);
+        indices.forEach((index, position) => {
+          const [error, value] = results?.[position] ?? [new Error('pipeline failed')];
+          if (error) alone.push(index);
+          else values[index] = (value as string | null) ?? null;
+        });
+      }),
+    );
+    await Promise.all(alone.map(async (index) => (values[index] = await cluster.get(keys[index]!))));
+    return values;
+  }
+
+  /** The generation of each tag (0 when Redis has none). */
   async function generations(tags: readonly string[]): Promise<Map<string, number>> {
-    const values = await Promise.all(tags.map((tag) => cluster.get(generationKey(tag))));
+    const values = await getMany(tags.map(generationKey));
     return new Map(tags.map((tag, index) => [tag, Number(values[index] ?? 0)]));
   }
 
@@ -286,10 +323,10 @@ export function createClusterBackend(options: ClusterBackendOptions): TierBacken
   }
 
   async function readNow(keys: readonly string[]): Promise<{ sequence: number; fence: number; outdated: number; values: (string | null)[] }> {
-    const [[sequence, floor, watermark], ...values] = await Promise.all([
+    const [[sequence, floor, watermark], values] = await Promise.all([
       cluster.clusterCacheControl(seqKey, floorKey, pendingKey, abandonAfterUs),
-      ...keys.map((key) => cluster.get(entryKey(key))),
-    ] as [Promise<[string, string, string]>, ...Promise<string | null>[]]);
+      getMany(keys.map(entryKey)),
+    ]);
     const headers = values.map((value) => (value ? entryHeader(value) : null));
     const generation = await generations([...new Set(headers.flatMap((header) => header?.tags ?? []))]);
     let outdated = 0;
