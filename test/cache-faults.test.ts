@@ -460,7 +460,10 @@ describe('two instances: an invalidation refused while the breaker probes Redis'
         REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
         REDIS_COMMAND_TIMEOUT_MS: '1500',
         REDIS_BREAKER_FAILURES: '1',
-        REDIS_BREAKER_COOLDOWN_MS: '100',
+        // Also the period of A's background bump retry: it must not bump (through the released proxy) between
+        // steps 1 and 2, or step 2 waits for a bump that already happened. At 100 ms it did under a loaded
+        // full suite; steps 1 to 2 take a few ms.
+        REDIS_BREAKER_COOLDOWN_MS: '1000',
         // This test choreographs A's Redis commands one by one: no rate-budget draws in between.
         RATE_LIMIT_COST_PER_MINUTE: '0',
       },
