@@ -4,10 +4,11 @@ import { defineConfig } from 'vitest/config';
 const require = createRequire(import.meta.url);
 
 /**
- * Fault tests choreograph timeouts against the real MySQL and Redis (a statement cut off by the server at
- * 400 ms, a breaker probe inside a held reply): on this 2-core machine, the load of the files beside them
- * (a Redis Cluster under 20 reader loops, randomized histories) delayed MariaDB's statement timer past the
- * client's margin in a CI run. They run after the rest, one file at a time.
+ * Fault tests choreograph timeouts against the real MySQL and Redis (a statement cut off by the server, a
+ * breaker probe inside a held reply): on this 2-core machine, the load of the files beside them (a Redis
+ * Cluster under 20 reader loops, randomized histories) delayed MariaDB's statement timer past the client's
+ * margin in a CI run. They run after the rest, one file at a time, and leave room for a stalled server
+ * (test/mysql-faults.test.ts sets DB_CLIENT_TIMEOUT_MARGIN_MS).
  */
 const TIMING_FILES = ['test/mysql-faults.test.ts', 'test/cache-faults.test.ts'];
 

@@ -132,9 +132,15 @@ export interface Config {
   /**
    * DB_STATEMENT_TIMEOUT_MS (3000; 0 turns it off): the server cuts off a statement running longer
    * (MariaDB's max_statement_time, MySQL's max_execution_time for SELECTs, detected at start). The
-   * client also gives up 1 s later, so a statement on a dead network ends too.
+   * client also gives up DB_CLIENT_TIMEOUT_MARGIN_MS later, so a statement on a dead network ends too.
    */
   readonly dbStatementTimeoutMs: number;
+  /**
+   * DB_CLIENT_TIMEOUT_MARGIN_MS (1000): how long after DB_STATEMENT_TIMEOUT_MS the client gives up on a
+   * statement the server has not answered, dropping its connection (a dead network). The server's own error
+   * is the clearer one, so the margin covers a busy server's late timer; raise it on an overloaded host.
+   */
+  readonly dbClientTimeoutMarginMs: number;
   /**
    * DATABASE_REPLICA_URLS (none): comma-separated MySQL read replicas. Reads that do not fill the
    * cache go to them, except in a request that wrote and in the read-your-writes window after a write.
@@ -335,6 +341,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbAcquireTimeoutMs: integer(env, 'DB_ACQUIRE_TIMEOUT_MS', 2000, 1),
     dbConnectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 2000, 1),
     dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 3000),
+    dbClientTimeoutMarginMs: integer(env, 'DB_CLIENT_TIMEOUT_MARGIN_MS', 1000, 1),
     databaseReplicaUrls: (env.DATABASE_REPLICA_URLS ?? '')
       .split(',')
       .map((url) => url.trim())

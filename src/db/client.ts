@@ -47,6 +47,8 @@ export interface StatementTimeout {
   /** The statement run on each new connection. */
   readonly sql: string;
   readonly milliseconds: number;
+  /** When the client gives up on an unanswered statement and drops its connection (a dead network). */
+  readonly clientMilliseconds: number;
 }
 
 export function databaseNameOf(url: string): string {
@@ -92,8 +94,10 @@ export interface ConnectOptions {
   readonly acquireTimeoutMs?: number;
   /** DB_CONNECT_TIMEOUT_MS (default 2000): how long opening a connection may take. */
   readonly connectTimeoutMs?: number;
-  /** DB_STATEMENT_TIMEOUT_MS (default 0: none): server-side cut-off per statement; the client gives up 1 s later. */
+  /** DB_STATEMENT_TIMEOUT_MS (default 0: none): server-side cut-off per statement; the client gives up a margin later. */
   readonly statementTimeoutMs?: number;
+  /** DB_CLIENT_TIMEOUT_MARGIN_MS (default 1000): the client gives up this long after the server's timeout. */
+  readonly clientTimeoutMarginMs?: number;
   /** Create the database when missing (default true); off for read replicas, which may refuse CREATE. */
   readonly createIfMissing?: boolean;
 }
@@ -106,30 +110,29 @@ export function poolOptionsOf(config: Config): ConnectOptions {
     acquireTimeoutMs: config.dbAcquireTimeoutMs,
     connectTimeoutMs: config.dbConnectTimeoutMs,
     statementTimeoutMs: config.dbStatementTimeoutMs,
+    clientTimeoutMarginMs: config.dbClientTimeoutMarginMs,
   };
 }
 
-/** Margin between the server's statement timeout and the client's: the server's error is the clearer one. */
-const CLIENT_TIMEOUT_MARGIN_MS = 1000;
-
 /** MariaDB's max_statement_time (seconds, every statement) or MySQL's max_execution_time (ms, SELECTs). */
-function statementTimeoutFor(version: string, milliseconds: number): StatementTimeout {
+function statementTimeoutFor(version: string, milliseconds: number, clientMarginMs: number): StatementTimeout {
+  const clientMilliseconds = milliseconds + clientMarginMs;
   return /mariadb/i.test(version)
-    ? { server: 'mariadb', milliseconds, sql: `SET SESSION max_statement_time = ${milliseconds / 1000}` }
-    : { server: 'mysql', milliseconds, sql: `SET SESSION max_execution_time = ${milliseconds}` };
+    ? { server: 'mariadb', milliseconds, clientMilliseconds, sql: `SET SESSION max_statement_time = ${milliseconds / 1000}` }
+    : { server: 'mysql', milliseconds, clientMilliseconds, sql: `SET SESSION max_execution_time = ${milliseconds}` };
 }
 
 export async function connectDatabase(url: string, options: ConnectOptions): Promise<Database> {
   const version =
     options.createIfMissing === false ? await serverVersion(url, options.connectTimeoutMs) : await ensureDatabase(url, options.connectTimeoutMs);
   const statementTimeoutMs = options.statementTimeoutMs ?? 0;
-  const statementTimeout = statementTimeoutMs > 0 ? statementTimeoutFor(version, statementTimeoutMs) : null;
+  const statementTimeout = statementTimeoutMs > 0 ? statementTimeoutFor(version, statementTimeoutMs, options.clientTimeoutMarginMs ?? 1000) : null;
   const instrumented = new InstrumentedPool(url, {
     size: options.poolSize,
     queueLimit: options.queueLimit ?? 100,
     acquireTimeoutMs: options.acquireTimeoutMs ?? 2000,
     connectTimeoutMs: options.connectTimeoutMs ?? 2000,
-    ...(statementTimeout ? { onConnect: statementTimeout.sql, clientTimeoutMs: statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS } : {}),
+    ...(statementTimeout ? { onConnect: statementTimeout.sql, clientTimeoutMs: statementTimeout.clientMilliseconds } : {}),
   });
   const pool = instrumented.client(null);
   return {

@@ -5,8 +5,8 @@
  *   DB_POOL_QUEUE_LIMIT waiting, each at most DB_ACQUIRE_TIMEOUT_MS;
  *   src/db/connection-gate.ts),
  * - counts it, process-wide and in the caller's trace (src/db/sql-counter.ts),
- * - gives up on it 1 s after the server's statement timeout should have cut
- *   it off (a dead network), destroying the connection,
+ * - gives up on it DB_CLIENT_TIMEOUT_MARGIN_MS after the server's statement
+ *   timeout should have cut it off (a dead network), destroying the connection,
  * - and uses mysql2's callback API, which captures no stack per statement
  *   (its promise wrapper does, on every call).
  *
