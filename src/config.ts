@@ -154,6 +154,13 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** DB_IN_CHUNK_SIZE (1000): the most keys one IN-list statement carries. */
   readonly inChunkSize: number;
+  /**
+   * SEARCH_PLAN_MEMORY (10000): word sets whose match counts each process keeps, to choose how a NEWEST
+   * search page is read (walk the newest records, or sort every match; src/modules/search/plan.ts).
+   */
+  readonly searchPlanMemory: number;
+  /** SEARCH_PLAN_TTL_SECONDS (600): how long a learned match count is trusted before it is learned again. */
+  readonly searchPlanTtlSeconds: number;
   /** MAX_PAGE_SIZE (100): the largest `first` a connection accepts. */
   readonly maxPageSize: number;
   /** MAX_NODES_IDS (100): the most ids `nodes(ids:)` accepts. */
@@ -351,6 +358,8 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 5000, 100),
     inChunkSize: integer(env, 'DB_IN_CHUNK_SIZE', 1000, 1),
     maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1),
+    searchPlanMemory: integer(env, 'SEARCH_PLAN_MEMORY', 10_000, 1),
+    searchPlanTtlSeconds: integer(env, 'SEARCH_PLAN_TTL_SECONDS', 600, 1),
     maxNodesIds: integer(env, 'MAX_NODES_IDS', 100, 1),
     maxCost: integer(env, 'MAX_COST', 5000, 1),
     maxDepth: integer(env, 'MAX_DEPTH', 10, 1),

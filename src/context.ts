@@ -18,6 +18,7 @@ import { createLoaders, type Loaders } from './modules/loaders.js';
 import type { PersistedDocument } from './http/graphql-request.js';
 import type { Redis } from './redis/client.js';
 import { createCursorCodec, type CursorCodec } from './relay/cursor.js';
+import { SearchPlanner } from './modules/search/plan.js';
 import { readFullTextRules } from './modules/search/repository.js';
 import type { FullTextRules } from './modules/search/words.js';
 
@@ -87,6 +88,8 @@ export function createContextFactory(database: Database, config: Config, cache: 
     redis: options.redis ?? null,
     ...(options.replicaHealth ? { health: options.replicaHealth } : {}),
   });
+  // Shared by the requests of this process: what it learns about words only ever changes speed.
+  const searchPlanner = new SearchPlanner({ memory: config.searchPlanMemory, ttlSeconds: config.searchPlanTtlSeconds });
   // Once per process, outside any request's statement count: the settings are the server's, not data.
   let fullText: Promise<FullTextRules> | null = null;
   const fullTextRules = () =>
@@ -101,7 +104,7 @@ export function createContextFactory(database: Database, config: Config, cache: 
     const reads = router ? await router.begin(subject, cacheSession) : null;
     const sql = request.sqlTrace ?? newSqlTrace();
     const requestDb = createRequestDb(database, sql, reads ? reads.route : null);
-    const loaders = createLoaders({ reads: requestDb, chunkSize: config.inChunkSize, cache, session: cacheSession });
+    const loaders = createLoaders({ reads: requestDb, chunkSize: config.inChunkSize, cache, session: cacheSession, searchPlanner });
     return new RequestContext({
       requestId: request.requestId ?? randomUUID(),
       viewer: auth.viewer,

@@ -5,6 +5,9 @@
  * record writes, cost, and statement counts that do not depend on the number of matches.
  */
 import { describe, expect } from 'vitest';
+import { createRequestDb } from '../src/db/request-db.js';
+import { newSqlTrace } from '../src/db/sql-counter.js';
+import { searchReads } from '../src/modules/search/repository.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { gatewaysTest } from './support/fixtures-gateway.js';
@@ -309,6 +312,63 @@ describe('with caches on', () => {
   });
 });
 
+describe('the two plans of a page (src/modules/search/plan.ts)', () => {
+  test('sorting every match and walking the newest records give the same rows, for every filter, cursor and size', async () => {
+    const reads = searchReads(createRequestDb(gateway.database, newSqlTrace(), null));
+    const queries = [['routine'], ['check'], ['wheezing'], ['wheezing', 'episode'], ['asthma'], ['inhaler'], ['metformin'], ['zzzabsent']];
+    let compared = 0;
+    for (const words of queries) {
+      for (const status of [null, 'ACTIVE', 'PENDING'] as const) {
+        for (const patientId of [null, ada, cleo]) {
+          const filter = { words, status, patientId };
+          const everything = await reads.page(filter, 'NEWEST', null, 1000, { score: false, matched: false });
+          const positions = [null, ...[1, 4].flatMap((index) => (everything[index] ? [{ createdAt: everything[index]!.createdAt, id: everything[index]!.id }] : []))];
+          for (const after of positions) {
+            for (const limit of [1, 4, 100]) {
+              const sorted = await reads.page(filter, 'NEWEST', after, limit, { score: false, matched: false }, { access: 'fulltext', learn: false });
+              const walked = await reads.page(filter, 'NEWEST', after, limit, { score: false, matched: false }, { access: 'walk', learn: false });
+              expect(walked.map((row) => row.id), JSON.stringify({ filter, after, limit })).toEqual(sorted.map((row) => row.id));
+              compared += 1;
+            }
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(300);
+    // A learning page is the same page, with the number of matches and the table's size.
+    const learned = await reads.page({ words: ['wheezing'], status: null, patientId: null }, 'NEWEST', null, 4, { score: false, matched: false }, { access: 'fulltext', learn: true });
+    expect(learned).toHaveLength(4);
+    expect(Number(learned[0]!.matched)).toBe(23);
+    expect(learned[0]!.corpus).toBeDefined();
+  });
+
+  test('a common word’s NEWEST pages walk once the first page learned it is common; one statement either way', async () => {
+    const query = `query ($after: String) { searchRecords(query: "routine", first: 3, after: $after, orderBy: NEWEST) { pageInfo { endCursor } nodes { id } } }`;
+    const pages: string[][] = [];
+    const statements: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 3; page += 1) {
+      const result: RunResult<{ searchRecords: { pageInfo: { endCursor: string }; nodes: { id: string }[] } }> = await gateway.run(query, { after }, { captureStatements: true });
+      expect(result.errors).toBeUndefined();
+      expect(result.sqlCount).toBe(1);
+      statements.push(result.statements[0]!.sql);
+      pages.push(result.data!.searchRecords.nodes.map((node) => node.id));
+      after = result.data!.searchRecords.pageInfo.endCursor;
+    }
+    // The first page sorted every match and counted them; the later ones walked.
+    expect(statements[0]).toMatch(/count\(\*\) over \(\)/);
+    expect(statements[0]).not.toMatch(/\+ 0 > 0/);
+    expect(statements.slice(1).every((sql) => /\+ 0 > 0/.test(sql))).toBe(true);
+    // The same rows as one page sorted by the index.
+    const all = await gateway.run<{ searchRecords: { nodes: { id: string }[] } }>(`{ searchRecords(query: "routine", first: 9, orderBy: NEWEST) { totalCount nodes { id } } }`);
+    expect(pages.flat()).toEqual(all.data!.searchRecords.nodes.map((node) => node.id));
+    // A patient's search walks that patient's records.
+    const own = await gateway.run(`{ searchRecords(query: "routine", first: 3, orderBy: NEWEST, patientId: "${toGlobalId('Patient', cleo)}") { nodes { id } } }`, {}, { captureStatements: true });
+    expect(own.sqlCount).toBe(1);
+    expect(own.statements[0]!.sql).toMatch(/\+ 0 > 0/);
+  });
+});
+
 describe('cost and statements', () => {
   test('reads the score and the match count only when the operation asks for them', async () => {
     const statementOf = async (selection: string, orderBy: string) => {
@@ -317,6 +377,9 @@ describe('cost and statements', () => {
       expect(result.sqlCount).toBe(1);
       return result.statements[0]!.sql;
     };
+    // The first NEWEST page of words this process has not seen also counts them, once (plan.ts learns
+    // whether to walk); the next one reads neither.
+    await statementOf('edges { node { id } }', 'NEWEST');
     const bare = await statementOf('edges { node { id } }', 'NEWEST');
     expect(bare).not.toMatch(/natural language mode/);
     expect(bare).not.toMatch(/over \(\)/);

@@ -25,6 +25,7 @@ import DataLoader from 'dataloader';
 import type { Cache, CacheSession, FragmentSpec } from '../cache/cache.js';
 import type { Reads } from '../db/request-db.js';
 import { inSpan } from '../telemetry/tracing.js';
+import type { SearchPlanner } from './search/plan.js';
 
 /** What every domain's loader factory receives, once per request. */
 export interface LoaderContext {
@@ -35,6 +36,8 @@ export interface LoaderContext {
   readonly cache: Cache;
   /** The request's cache session (fence, tags touched, statistics). */
   readonly session: CacheSession;
+  /** The process's record-search planner (src/modules/search/plan.ts); a new one when not given. */
+  readonly searchPlanner?: SearchPlanner;
 }
 
 export interface LoaderOptions<K> {

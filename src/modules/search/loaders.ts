@@ -8,6 +8,7 @@
  */
 import { cacheTags } from '../../cache/tags.js';
 import { cachedLoader, type LoaderContext } from '../batching.js';
+import { SearchPlanner } from './plan.js';
 import { searchReads, type SearchFilter, type SearchOrder, type SearchPosition, type SearchReads, type SearchRow } from './repository.js';
 
 export interface SearchPageKey {
@@ -18,8 +19,12 @@ export interface SearchPageKey {
   readonly reads: SearchReads;
 }
 
+/** For loaders made without the process's planner (tests of single loaders): learns for its own request only. */
+const defaultPlanner = () => new SearchPlanner({ memory: 100, ttlSeconds: 60 });
+
 export function createSearchLoaders(context: LoaderContext) {
   const repository = searchReads(context.reads);
+  const planner = context.searchPlanner ?? defaultPlanner();
   const count = cachedLoader<SearchFilter, number>(
     context,
     { name: 'searchRecords.count', tagsOf: () => [cacheTags.records] },
@@ -38,7 +43,16 @@ export function createSearchLoaders(context: LoaderContext) {
           if (key.after === null && key.reads.matched) count.prime(key.filter, rows[0]?.matched ?? 0);
         },
       },
-      (keys) => Promise.all(keys.map((key) => repository.page(key.filter, key.order, key.after, key.limit, key.reads))),
+      (keys) =>
+        Promise.all(
+          keys.map(async (key) => {
+            const plan = planner.choose(key);
+            const rows = await repository.page(key.filter, key.order, key.after, key.limit, key.reads, plan);
+            planner.observe(key, plan, rows);
+            // What the plan learned is not part of the page (nor of its cache entry).
+            return plan.learn ? rows.map(({ corpus: _corpus, matched, ...row }) => (key.reads.matched ? { ...row, matched } : row)) : rows;
+          }),
+        ),
       { cacheKeyFn: (key) => JSON.stringify(key) },
     ),
     count,

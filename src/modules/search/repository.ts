@@ -6,6 +6,9 @@
  * the same words. A first page also counts every match (a window count over
  * the rows the index found), so `totalCount` costs no statement of its own.
  *
+ * A NEWEST page may instead walk the newest records and test each against the words (`plan.access`
+ * 'walk', chosen by plan.ts): the same rows, read in the order they are wanted.
+ *
  * Orders and their keyset positions:
  *   RELEVANCE  score DESC, id DESC   after (score, id): score < s OR (score = s AND id < i), where s is
  *              the cursor row's current score (the score the cursor carries once that row no longer matches)
@@ -20,6 +23,7 @@ import type { InstrumentedPool } from '../../db/pool.js';
 import { column, columnsOf, tableOf } from '../../db/sql.js';
 import { afterCreatedAt, type CreatedAtPosition } from '../keyset.js';
 import type { RecordRow, RecordStatusValue } from '../record/repository.js';
+import type { LearnedRow, SearchAccess, SearchPlan } from './plan.js';
 import { everyWord, type FullTextRules } from './words.js';
 
 export type SearchOrder = 'RELEVANCE' | 'NEWEST';
@@ -59,8 +63,18 @@ const ANCHOR_SCORE = `coalesce((select ${SCORE} from ${RECORDS} where ${ID} = ? 
 const CREATED_AT = column(medicalRecords.createdAt);
 const AFTER_CREATED_AT = afterCreatedAt(CREATED_AT, ID);
 
-function conditions(filter: SearchFilter): { sql: string[]; params: unknown[] } {
-  const sql = [EVERY_WORD];
+// The same test of every word as an expression MySQL cannot turn into a FULLTEXT index read: the `walk`
+// plan (plan.ts) reads records newest first through an ordinary index and tests each with it. For words
+// given with `+` a matching record's boolean-mode relevance is positive, so `> 0` keeps exactly the
+// records the index read keeps (test/search.test.ts compares the two plans' pages).
+const EVERY_WORD_TESTED = `(${EVERY_WORD}) + 0 > 0`;
+// The corpus size the planner weighs a walk against: the highest id, read from the end of the primary key
+// (no scan). Never below the rows there are, so deletions only make a walk look dearer; unlike InnoDB's row
+// estimate in information_schema, it is current on MySQL 8 too (which caches that estimate for a day).
+const CORPUS = `(select max(${ID}) from ${RECORDS})`;
+
+function conditions(filter: SearchFilter, access: SearchAccess = 'fulltext'): { sql: string[]; params: unknown[] } {
+  const sql = [access === 'walk' ? EVERY_WORD_TESTED : EVERY_WORD];
   const params: unknown[] = [everyWord(filter.words)];
   if (filter.patientId !== null) {
     sql.push(`${column(medicalRecords.patientId)} = ?`);
@@ -82,8 +96,15 @@ export function searchReads(db: Reads) {
      * with `reads.score` (always for RELEVANCE), its score. Each costs the database a pass over every
      * match (the score a second full-text search), so a page reads them only when the operation asks.
      */
-    page(filter: SearchFilter, order: SearchOrder, after: SearchPosition | null, limit: number, reads: SearchReads): Promise<SearchRow[]> {
-      const where = conditions(filter);
+    page(
+      filter: SearchFilter,
+      order: SearchOrder,
+      after: SearchPosition | null,
+      limit: number,
+      reads: SearchReads,
+      plan: SearchPlan = { access: 'fulltext', learn: false },
+    ): Promise<LearnedRow[]> {
+      const where = conditions(filter, plan.access);
       const words = filter.words.join(' ');
       if (after && 'score' in after) {
         where.sql.push(`(${SCORE} < ${ANCHOR_SCORE} or (${SCORE} = ${ANCHOR_SCORE} and ${ID} < ?))`);
@@ -95,8 +116,10 @@ export function searchReads(db: Reads) {
       }
       const orderBy = order === 'RELEVANCE' ? `\`score\` desc, ${ID} desc` : `${CREATED_AT} desc, ${ID} desc`;
       const scored = order === 'RELEVANCE' || reads.score;
-      return db.rows<SearchRow>(
-        `select ${RECORD_COLUMNS}${scored ? `, ${SCORE} as \`score\`` : ''}${after === null && reads.matched ? ', count(*) over () as `matched`' : ''} ` +
+      const counted = (after === null && reads.matched) || plan.learn;
+      return db.rows<LearnedRow>(
+        `select ${RECORD_COLUMNS}${scored ? `, ${SCORE} as \`score\`` : ''}${counted ? ', count(*) over () as `matched`' : ''}` +
+          `${plan.learn ? `, ${CORPUS} as \`corpus\`` : ''} ` +
           `from ${RECORDS} where ${where.sql.join(' and ')} order by ${orderBy} limit ?`,
         [...(scored ? [words] : []), ...where.params, limit],
       );

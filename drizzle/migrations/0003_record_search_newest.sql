@@ -1,0 +1,1 @@
+CREATE INDEX `medical_records_created_at_id_idx` ON `medical_records` (`created_at`,`id`);
