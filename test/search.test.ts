@@ -335,6 +335,22 @@ describe('the two plans of a page (src/modules/search/plan.ts)', () => {
       }
     }
     expect(compared).toBeGreaterThan(300);
+    // A patient's search walks in either order: RELEVANCE pages, with scores and counts, are the same too.
+    for (const words of queries) {
+      for (const patientId of [ada, bob, cleo]) {
+        const filter = { words, status: null, patientId };
+        const both = { score: true, matched: true };
+        const sorted = await reads.page(filter, 'RELEVANCE', null, 100, both, { access: 'fulltext', learn: false });
+        const walked = await reads.page(filter, 'RELEVANCE', null, 100, both, { access: 'walk', learn: false });
+        const shape = (rows: typeof sorted) => rows.map((row) => [row.id, row.score, Number(row.matched)]);
+        expect(shape(walked), JSON.stringify(filter)).toEqual(shape(sorted));
+        const second = sorted[1] ? { score: sorted[1].score!, id: sorted[1].id } : null;
+        if (second) {
+          const after = (access: 'fulltext' | 'walk') => reads.page(filter, 'RELEVANCE', second, 100, { score: true, matched: false }, { access, learn: false });
+          expect((await after('walk')).map((row) => row.id)).toEqual((await after('fulltext')).map((row) => row.id));
+        }
+      }
+    }
     // A learning page is the same page, with the number of matches and the table's size.
     const learned = await reads.page({ words: ['wheezing'], status: null, patientId: null }, 'NEWEST', null, 4, { score: false, matched: false }, { access: 'fulltext', learn: true });
     expect(learned).toHaveLength(4);

@@ -17,11 +17,13 @@ const rows = (count: number, learned: { matched: number; corpus: number }) =>
   Array.from({ length: count }, (_, index) => ({ id: index + 1, ...learned })) as never[];
 
 describe('SearchPlanner', () => {
-  it('sorts every match for RELEVANCE and for a first page that counts them, and walks a patient’s own records', () => {
+  it('sorts every match for RELEVANCE and for a first page that counts them, and walks a patient’s own records in either order', () => {
     const planner = new SearchPlanner({ memory: 10, ttlSeconds: 60 });
     expect(planner.choose(page({ order: 'RELEVANCE' }))).toEqual({ access: 'fulltext', learn: false });
     expect(planner.choose(page({ reads: { score: false, matched: true } }))).toEqual({ access: 'fulltext', learn: false });
-    expect(planner.choose(page({ filter: { words: ['asthma'], status: null, patientId: 7 } }))).toEqual({ access: 'walk', learn: false });
+    const patients = { words: ['asthma'], status: null, patientId: 7 };
+    expect(planner.choose(page({ filter: patients }))).toEqual({ access: 'walk', learn: false });
+    expect(planner.choose(page({ filter: patients, order: 'RELEVANCE', reads: { score: true, matched: true } }))).toEqual({ access: 'walk', learn: false });
   });
 
   it('learns words never seen with a sorting page, then walks for common words and keeps sorting for rare ones', () => {

@@ -11,8 +11,9 @@
  *   corpus of N. 20 ms for `asthma` (most of it the FULLTEXT lookup every MATCH makes), but a rare word reads
  *   every record (1.5 s for a word in none).
  *
- * So: RELEVANCE, and a first page that counts every match (`totalCount`), use `fulltext` (they visit every
- * match anyway). A patient's search walks that patient's records (a handful). Otherwise NEWEST walks when the
+ * So: a patient's search, in either order, walks that patient's records (a handful; RELEVANCE then sorts
+ * those by score). Otherwise RELEVANCE, and a first page that counts every match (`totalCount`), use
+ * `fulltext` (they visit every match anyway), and NEWEST walks when the
  * words are known to be common: M² >= WALK_COST_RATIO × limit × N, with M and N learned from the first
  * `fulltext` page of the same words (the statement also returns the count of matches and the table's highest
  * id, in the same statement: no extra SQL). Words never seen take `fulltext`, the plan whose worst
@@ -86,8 +87,8 @@ export class SearchPlanner {
 
   /** The plan of one page (see the module comment for the rules). */
   choose(key: SearchPlanKey): SearchPlan {
-    if (key.order === 'RELEVANCE' || (key.after === null && key.reads.matched)) return { access: 'fulltext', learn: false };
     if (key.filter.patientId !== null) return { access: 'walk', learn: false };
+    if (key.order === 'RELEVANCE' || (key.after === null && key.reads.matched)) return { access: 'fulltext', learn: false };
     const learned = this.learned.get(wordsKey(key.filter));
     if (!learned) return { access: 'fulltext', learn: true };
     // Fewer matches than a page: a walk would read every record to find them.
