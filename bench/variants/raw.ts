@@ -285,8 +285,10 @@ function eventPageBody(slots: readonly EventSlotRow[], picks: readonly EventPick
 
 /**
  * S6: the newest 20 records containing a word, with their patients' names. Through the FULLTEXT index
- * (migration 0002), as the gateway searches, or with LIKE on every column (RAW_SEARCH=like), which scans
- * every record: what the gateway's search replaces. The page is found first, then joined to the patients.
+ * (migration 0002), sorting every match, or with LIKE on every column (RAW_SEARCH=like): what the gateway's
+ * search replaces. The LIKE query reads records newest first through medical_records_created_at_id_idx
+ * (migration 0003) and stops at the page's end: cheap for a common word, every record for a rare one. The
+ * page is found first, then joined to the patients.
  */
 function searchSql(where: string): string {
   return `SELECT m.id, m.diagnosis, p.name FROM (
