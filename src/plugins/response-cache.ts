@@ -47,10 +47,16 @@ export interface ResponseCacheOptions {
 type Outcome = 'HIT' | 'COALESCED' | 'MISS' | 'BYPASS';
 
 /**
- * A cached response is `<header JSON>\n<data JSON>`: the header holds its tags and the cache
- * policy it was computed under; the data is kept as text, never parsed on a hit (JSON.stringify
- * never writes a raw newline, so the first one splits them).
+ * A cached response is `<header JSON>\n<body>`: the header holds its tags and the cache policy it
+ * was computed under; the body is the response as the client receives it, `{"data":…}\n`, kept as
+ * text and never parsed on a hit (JSON.stringify never writes a raw newline, so the first one splits
+ * them). A hit writes a slice of the text Redis returned: building `{"data":` + text + `}` per hit made
+ * Node flatten a 300 KB concatenation to measure it (`Buffer.byteLength` took a third of the event
+ * page's warm CPU). Entries of this shape live under their own keys (RESPONSE_KEYS), so an instance of
+ * an older version, which stored the data alone, never reads one.
  */
+const RESPONSE_KEYS = 'response:w:';
+
 interface StoredHeader {
   /** The fence the response was computed under; first, then `t`, as the Redis scripts read them (redis-tier.ts). */
   readonly f: number;
@@ -59,24 +65,30 @@ interface StoredHeader {
 }
 
 /**
- * Data objects standing for cached JSON text. A hit hands Apollo such a placeholder as its
- * `data`, and `stringifyResult` (Apollo's option, set in src/server.ts) writes the text in its
- * place: a hit costs no JSON.parse and no JSON.stringify of the data, which for a 200 KB event
- * page was most of its CPU.
+ * Data objects and the response body text that stands for them: a hit hands Apollo a placeholder
+ * as its `data`, and a miss that was stored registers the data it stringified; `stringifyResult`
+ * (Apollo's option, set in src/pipeline.ts) then writes that text instead of stringifying again. A hit
+ * costs no JSON.parse and no JSON.stringify of the data, which for a 200 KB event page was most of
+ * its CPU, and a stored miss stringifies its data once.
  */
-const RAW_DATA = new WeakMap<object, string>();
+const RAW_BODY = new WeakMap<object, string>();
+
+/** The body Apollo's own `stringifyResult` writes for `{ data }`: `JSON.stringify({ data }) + "\n"`. */
+const bodyOf = (data: Record<string, unknown>) => `{"data":${JSON.stringify(data)}}\n`;
 
 /**
- * Apollo's `stringifyResult`: `JSON.stringify(result) + "\n"` (Apollo's own), except that a
- * cached placeholder's text goes in verbatim, so the bytes are those of the response cached.
+ * Apollo's `stringifyResult`: `JSON.stringify(result) + "\n"` (Apollo's own), except that data with
+ * a registered body is written from that text, verbatim when the result holds nothing else (the
+ * bytes of the response cached, as the slice Redis returned), spliced with the other members
+ * (`extensions`) when it does.
  */
 export function stringifyResult(result: FormattedExecutionResult): string {
-  const raw = result.data ? RAW_DATA.get(result.data) : undefined;
-  if (raw === undefined) return `${JSON.stringify(result)}\n`;
-  const fields = Object.entries(result)
-    .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${JSON.stringify(key)}:${key === 'data' ? raw : JSON.stringify(value)}`);
-  return `{${fields.join(',')}}\n`;
+  const body = result.data ? RAW_BODY.get(result.data) : undefined;
+  if (body === undefined) return `${JSON.stringify(result)}\n`;
+  const others = Object.entries(result).filter(([key, value]) => key !== 'data' && value !== undefined);
+  if (others.length === 0) return body;
+  // `{"data":…}\n` without its closing `}\n`, then the other members.
+  return `${body.slice(0, -2)},${others.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',')}}\n`;
 }
 
 /**
@@ -110,8 +122,8 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
           if (!cache.enabled || operation?.operation !== 'query' || viewer === null) return null;
           const identity = requestFingerprint({ documentHash: queryHash, operationName: request.operationName, variables: request.variables });
           keys = {
-            PUBLIC: `response:${identity}:public`,
-            PRIVATE: `response:${identity}:${createHash('sha256').update(principalKey(viewer)).digest('base64url')}`,
+            PUBLIC: `${RESPONSE_KEYS}${identity}:public`,
+            PRIVATE: `${RESPONSE_KEYS}${identity}:${createHash('sha256').update(principalKey(viewer)).digest('base64url')}`,
           };
           const [shared, own] = await cache.read(cacheSession, [keys.PUBLIC, keys.PRIVATE], { alternatives: true });
           fence = cacheSession.degraded ? null : cacheSession.sequence;
@@ -139,7 +151,7 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
           // The policy the response was computed under, for the HTTP Cache-Control of a GET; its age counts.
           overallCachePolicy.replace({ maxAge: Math.max(0, Math.floor((header.p.expiresAt - Date.now()) / 1000)), scope: header.p.scope });
           const data = {};
-          RAW_DATA.set(data, text.slice(split + 1));
+          RAW_BODY.set(data, text.slice(split + 1));
           return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data } } };
         },
 
@@ -152,12 +164,14 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
               const policy = overallCachePolicy.policyIfCacheable();
               if (policy) {
                 const tags = [...session.tags];
-                // Plain JSON: executed results hold serialized scalars only, no Dates.
+                // Plain JSON: executed results hold serialized scalars only, no Dates. The client gets the same text.
+                const body = bodyOf(result.data);
+                RAW_BODY.set(result.data, body);
                 const value = `${JSON.stringify({
                   f: fence,
                   t: tags,
                   p: { scope: policy.scope, expiresAt: Date.now() + policy.maxAge * 1000 },
-                } satisfies StoredHeader)}\n${JSON.stringify(result.data)}`;
+                } satisfies StoredHeader)}\n${body}`;
                 // Followers get it now, not after the write-back: it is theirs whether or not Redis admits it.
                 share?.(value);
                 await cache.store(session, [{ key: keys[policy.scope], value, tags, ttlSeconds: Math.min(policy.maxAge, maxTtlSeconds) }], fence);

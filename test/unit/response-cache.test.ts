@@ -152,6 +152,23 @@ describe('useResponseCache', () => {
     expect(calls.hello).toBe(1);
   });
 
+  it('a hit writes the body stored, byte for byte what the miss that stored it wrote; extensions are spliced in', async () => {
+    const { ask, stored, calls } = await setup({ exposeStats: false });
+    const query = '{ hello(name: "Zoë \\"quoted\\"\\n") }';
+    const miss = stringifyResult((await ask(query)).result);
+    expect(miss).toBe(`${JSON.stringify({ data: { hello: 'Hello, Zoë "quoted"\n!' } })}\n`);
+    expect(String(stored.at(-1)?.value).endsWith(`\n${miss}`)).toBe(true);
+    const hit = stringifyResult((await ask(query)).result);
+    expect(hit).toBe(miss);
+    expect(calls.hello).toBe(1);
+
+    const withStats = await setup({ exposeStats: true });
+    await withStats.ask(query);
+    const spliced = stringifyResult((await withStats.ask(query)).result);
+    expect(JSON.parse(spliced)).toMatchObject({ data: { hello: 'Hello, Zoë "quoted"\n!' }, extensions: { cache: { response: 'HIT' } } });
+    expect(spliced.endsWith('}\n')).toBe(true);
+  });
+
   it('a GET gets Cache-Control from the policy (no-store when not cacheable) and Vary', async () => {
     const { ask } = await setup();
     vi.useFakeTimers({ toFake: ['Date'] });
