@@ -13,6 +13,7 @@ import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type TestGateway } from '../src/testing/index.js';
 import { startRedisCluster, type RedisCluster } from './support/redis-cluster.js';
 import { insertEvent, insertPatients, insertRecords, insertSelections, manyPatients } from './support/fixtures.js';
+import { listen } from './support/http.js';
 
 /** This file's gateway on one Redis (its own database); the cluster mode starts its own next to it. */
 const test = gatewayTest('cache', { cache: true });
@@ -68,6 +69,35 @@ describe.each(MODES)('on %s', (mode) => {
   });
 
   describe('a repeated read', () => {
+    test('over HTTP: the hit writes the miss’s bytes, newline and Content-Length included, non-ASCII too', async () => {
+      const [named] = await insertPatients(gw.database.pool, [{ name: 'Zoë Ångström "quoted"' }]);
+      const { url } = await listen(gw);
+      const authorization = (await gw.authorizationFor('admin')) as string;
+      const ask = async () => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify({ query: OWN_PATIENT, variables: { id: toGlobalId('Patient', named!) } }),
+        });
+        const bytes = Buffer.from(await response.arrayBuffer());
+        return { bytes, length: response.headers.get('content-length'), outcome: response.headers.get('x-sql-statements') };
+      };
+      const miss = await ask();
+      const hit = await ask();
+      expect(miss.outcome).not.toBe('0');
+      expect(hit.outcome).toBe('0');
+      // Outside production each answer ends with its own `extensions.cache` report (MISS, then HIT): the data
+      // before it is the same bytes, written from the stored body on the hit.
+      const data = JSON.stringify({ data: { patient: { id: toGlobalId('Patient', named!), name: 'Zoë Ångström "quoted"', records: { nodes: [] } } } }).slice(0, -1);
+      for (const answer of [miss, hit]) {
+        const text = answer.bytes.toString('utf8');
+        expect(text.startsWith(`${data},"extensions":{"cache":{"response":"${answer === miss ? 'MISS' : 'HIT'}"`)).toBe(true);
+        expect(text.endsWith('}\n')).toBe(true);
+        expect(text.indexOf('\n')).toBe(text.length - 1);
+        expect(answer.length).toBe(String(answer.bytes.length));
+      }
+    });
+
     test('runs no SQL the second time', async () => {
       const cold = await gw.run(PATIENT_PAGE, { first: 5 });
       expect(cold.errors).toBeUndefined();

@@ -32,6 +32,22 @@ import { sendError } from '../errors.js';
 import { verifyBody } from './body.js';
 import { resolveGraphqlRequest, searchOf, type GraphqlRequestRules, type PersistedDocument } from './graphql-request.js';
 
+/**
+ * Writes a complete body. Apollo's bodies end with a newline; the gateway's `stringifyResult`
+ * (src/plugins/response-cache.ts) leaves it off executed results and it is written here, as a chunk of
+ * its own: `JSON.stringify(result) + "\n"` is a concatenation Node would flatten (copy, 300 KB for the
+ * event page) only to measure it for Content-Length, which took 5% of an uncached event page's CPU.
+ */
+function writeComplete(res: ServerResponse, body: string): void {
+  if (body.length === 0 || body.charCodeAt(body.length - 1) === 0x0a) {
+    res.end(body);
+    return;
+  }
+  res.setHeader('content-length', Buffer.byteLength(body) + 1);
+  res.write(body);
+  res.end('\n');
+}
+
 /** Promises still running; `settled` waits for all of them (bounded). */
 export class InFlight {
   private readonly running = new Set<Promise<unknown>>();
@@ -182,7 +198,7 @@ export function graphqlHandler<TContext extends BaseContext>(
     for (const [key, value] of outcome.headers) res.setHeader(key, value);
     res.statusCode = outcome.status ?? 200;
     if (outcome.body.kind === 'complete') {
-      res.end(outcome.body.string);
+      writeComplete(res, outcome.body.string);
       return;
     }
     for await (const chunk of outcome.body.asyncIterator) res.write(chunk);

@@ -73,22 +73,21 @@ interface StoredHeader {
  */
 const RAW_BODY = new WeakMap<object, string>();
 
-/** The body Apollo's own `stringifyResult` writes for `{ data }`: `JSON.stringify({ data }) + "\n"`. */
-const bodyOf = (data: Record<string, unknown>) => `{"data":${JSON.stringify(data)}}\n`;
-
 /**
- * Apollo's `stringifyResult`: `JSON.stringify(result) + "\n"` (Apollo's own), except that data with
- * a registered body is written from that text, verbatim when the result holds nothing else (the
- * bytes of the response cached, as the slice Redis returned), spliced with the other members
- * (`extensions`) when it does.
+ * Apollo's `stringifyResult`: `JSON.stringify(result)`, less the final newline Apollo's own adds, which
+ * the /graphql handler writes as a chunk of its own (src/http/graphql-handler.ts writeComplete: appending
+ * it here would make a 300 KB concatenation for Node to flatten). Data with a registered body is written
+ * from that text: verbatim when the result holds nothing else (the bytes of the response cached, as the
+ * slice Redis returned, newline included), spliced with the other members (`extensions`) when it does.
  */
 export function stringifyResult(result: FormattedExecutionResult): string {
   const body = result.data ? RAW_BODY.get(result.data) : undefined;
-  if (body === undefined) return `${JSON.stringify(result)}\n`;
+  if (body === undefined) return JSON.stringify(result);
   const others = Object.entries(result).filter(([key, value]) => key !== 'data' && value !== undefined);
   if (others.length === 0) return body;
-  // `{"data":…}\n` without its closing `}\n`, then the other members.
-  return `${body.slice(0, -2)},${others.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',')}}\n`;
+  // `{"data":…}` without its closing brace (and newline), then the other members.
+  const open = body.slice(0, body.lastIndexOf('}'));
+  return `${open},${others.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',')}}`;
 }
 
 /**
@@ -165,13 +164,13 @@ export function useResponseCache({ cache, maxTtlSeconds, exposeStats }: Response
               if (policy) {
                 const tags = [...session.tags];
                 // Plain JSON: executed results hold serialized scalars only, no Dates. The client gets the same text.
-                const body = bodyOf(result.data);
+                const body = JSON.stringify({ data: result.data });
                 RAW_BODY.set(result.data, body);
                 const value = `${JSON.stringify({
                   f: fence,
                   t: tags,
                   p: { scope: policy.scope, expiresAt: Date.now() + policy.maxAge * 1000 },
-                } satisfies StoredHeader)}\n${body}`;
+                } satisfies StoredHeader)}\n${body}\n`;
                 // Followers get it now, not after the write-back: it is theirs whether or not Redis admits it.
                 share?.(value);
                 await cache.store(session, [{ key: keys[policy.scope], value, tags, ttlSeconds: Math.min(policy.maxAge, maxTtlSeconds) }], fence);
