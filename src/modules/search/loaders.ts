@@ -5,6 +5,8 @@
  * record written anywhere, and its relevance scores with the whole corpus.
  * Keys hold the filter the caller may see (a patient's searches carry their
  * own patient id), so an entry never holds rows its key's callers may not read.
+ * A page's statement reads its rows by the plan the process's planner chooses
+ * (./plan.ts); the plan never changes the rows, so it is not part of the key.
  */
 import { cacheTags } from '../../cache/tags.js';
 import { cachedLoader, type LoaderContext } from '../batching.js';
