@@ -944,9 +944,11 @@ async function emptyCacheOf(deployment: 'standalone' | 'cluster', redis: Redis):
     }
     return;
   }
+  // The cache tier's keys only (`<prefix>c:`, src/cache/redis-tier.ts): the APQ registrations beside them
+  // must stay, or a variant restarted after each run (the naive one) meets PERSISTED_QUERY_NOT_FOUND.
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', 'bench:gateway:*', 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'bench:gateway:c:*', 'COUNT', 1000);
     if (keys.length > 0) await redis.del(...keys);
     cursor = next;
   } while (cursor !== '0');
@@ -959,6 +961,8 @@ async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupS
   if (benchCluster && staleDeployments.has(deployment)) {
     progress(`${what}  emptying the ${deployment} cache (the other deployment wrote since)`);
     await emptyCacheOf(deployment, h.redis);
+    // A cluster is flushed whole, its APQ registrations with it.
+    if (deployment === 'cluster') await registerDocuments(h);
     staleDeployments.delete(deployment);
   }
   if (benchCluster && mixOf(spec) === 'S5') staleDeployments.add(deployment === 'cluster' ? 'standalone' : 'cluster');
