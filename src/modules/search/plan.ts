@@ -61,7 +61,7 @@ export type LearnedRow = SearchRow & { corpus?: number | string | null };
 interface Learned {
   /** Records matching the words (and status). */
   readonly matches: number;
-  /** Records in the table (at most: its highest id). */
+  /** Records in the table, counted high: its highest id. */
   readonly corpus: number;
 }
 
