@@ -6,8 +6,8 @@
  * the same words. A first page also counts every match (a window count over
  * the rows the index found), so `totalCount` costs no statement of its own.
  *
- * A NEWEST page may instead walk the newest records and test each against the words (`plan.access`
- * 'walk', chosen by plan.ts): the same rows, read in the order they are wanted.
+ * A page may instead walk records through an ordinary index (the newest first, or one patient's) and
+ * test each against the words (`plan.access` 'walk', chosen by plan.ts): the same rows, in the same order.
  *
  * Orders and their keyset positions:
  *   RELEVANCE  score DESC, id DESC   after (score, id): score < s OR (score = s AND id < i), where s is
