@@ -21,6 +21,8 @@ export interface Measurement {
   p50: number;
   p95: number;
   p99: number;
+  /** A mix's latencies per kind of request (S1, S3, V1, W1/W2): which kinds its tail is made of. */
+  byKind?: Record<string, { requests: number; p50: number; p95: number }>;
   errors: number;
   firstError?: string;
   /** The errors by kind (`GraphQL CONFLICT (W1/W2)`, `HTTP 503 ... (S3)`, `timeout`, `connection ECONNRESET`), when there were any. */
@@ -126,6 +128,37 @@ function runLines(rows: readonly Measurement[]): string[] {
   ];
 }
 
+/**
+ * A mix's latencies per kind of request (S5: the reads S1 S2 S3, the version read V1, the writes W1/W2),
+ * the median over rounds: which kinds its p95 is made of.
+ */
+function mixLines(report: BenchReport): string[] {
+  const runs = report.measurements.filter((m) => m.byKind !== undefined);
+  if (runs.length === 0) return [];
+  const groups = new Map<string, Measurement[]>();
+  for (const m of runs) groups.set(`${m.scenario}|${m.label}|${m.connections}`, [...(groups.get(`${m.scenario}|${m.label}|${m.connections}`) ?? []), m]);
+  const lines = [
+    '',
+    '## Mixes by kind of request (median over rounds)',
+    '',
+    'Each kind’s share of the requests, and its p50 and p95 latency: which kinds a mix’s tail is made of.',
+    '',
+    '| scenario | variant | kind | requests | p50 ms | p95 ms |',
+    '| --- | --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const group of groups.values()) {
+    const kinds = [...new Set(group.flatMap((m) => Object.keys(m.byKind!)))].sort();
+    for (const kind of kinds) {
+      const entries = group.map((m) => m.byKind![kind]).filter((entry) => entry !== undefined);
+      lines.push(
+        `| ${group[0]!.scenario} | ${group[0]!.label} | ${kind} | ${entries.reduce((sum, entry) => sum + entry.requests, 0)} | ` +
+          `${fixed(median(entries.map((entry) => entry.p50)))} | ${fixed(median(entries.map((entry) => entry.p95)))} |`,
+      );
+    }
+  }
+  return lines;
+}
+
 /** The replay's rows: one per round, then their median. */
 function replayLines(report: BenchReport): string[] {
   const runs = report.measurements.filter((m) => m.amount !== undefined).sort((a, b) => a.round - b.round);
@@ -170,6 +203,7 @@ function markdown(report: BenchReport): string {
         `| ${r.name} | ${r.target} | ${r.median === null ? 'n/a' : figure(r, r.median)} | ${r.perRound.map((v) => figure(r, v)).join(', ')} | ${r.target === 'reported' ? '—' : r.met ? 'yes' : '**no**'} |`,
     ),
     ...runLines(rows),
+    ...mixLines(report),
     ...replayLines(report),
   ];
   if (report.clusterKeys) {

@@ -640,6 +640,8 @@ interface LoadResult {
   requests: number;
   rps: number;
   latencies: number[];
+  /** The latencies of each kind of request (S1, S3, W1/W2, ...), sorted: what makes up a mix's tail. */
+  latenciesByLabel: Record<string, number[]>;
   /** Non-2xx responses, 2xx answers with GraphQL errors, timeouts and connection errors. */
   errors: number;
   /** The errors by kind (`HTTP 503 SERVICE_UNAVAILABLE (S3)`, `GraphQL CONFLICT (W1)`, `timeout`, `connection ECONNRESET`), each with its first example. */
@@ -678,6 +680,9 @@ function load(
 ): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
+    const latenciesByLabel: Record<string, number[]> = {};
+    // autocannon calls a request's onResponse and then, synchronously, emits 'response' with its latency.
+    let answeredLabel = '';
     const live = options.live ?? { responses: 0, errors: 0 };
     const errorKinds: LoadResult['errorKinds'] = {};
     let firstError: string | undefined;
@@ -693,6 +698,7 @@ function load(
       return {
         ...request,
         onResponse: (status, body, context, headers) => {
+          answeredLabel = label;
           if (status >= 300 || body.startsWith('{"errors"') || body.includes('"errors":[')) {
             const codes = errorCodes(body);
             const kind = status >= 300 ? `HTTP ${status}${codes ? ` ${codes}` : ''}` : `GraphQL ${codes ?? 'no code'}`;
@@ -723,6 +729,7 @@ function load(
           requests: result.requests.total,
           rps: result.requests.total / (aborted ?? ('amount' in extent ? result.duration : extent.seconds)),
           latencies: latencies.sort((a, b) => a - b),
+          latenciesByLabel: Object.fromEntries(Object.entries(latenciesByLabel).map(([label, list]) => [label, list.sort((a, b) => a - b)])),
           errors: Math.max(errors, classified),
           errorKinds,
           ...(firstError ? { firstError } : {}),
@@ -735,6 +742,7 @@ function load(
     else options.signal?.addEventListener('abort', abort, { once: true });
     instance.on('response', (_client, _status, _bytes, responseTime: number) => {
       latencies.push(responseTime);
+      (latenciesByLabel[answeredLabel] ??= []).push(responseTime);
       live.responses += 1;
     });
     instance.on('reqError', (error: { code?: string; message?: string }) => {
@@ -1013,6 +1021,13 @@ async function measure(spec: RunSpec, h: Harness, tag: string, timing: { warmupS
     p50: percentile(result.latencies, 50),
     p95: percentile(result.latencies, 95),
     p99: percentile(result.latencies, 99),
+    ...(Object.keys(result.latenciesByLabel).length > 1
+      ? {
+          byKind: Object.fromEntries(
+            Object.entries(result.latenciesByLabel).map(([kind, list]) => [kind, { requests: list.length, p50: percentile(list, 50), p95: percentile(list, 95) }]),
+          ),
+        }
+      : {}),
     errors: result.errors,
     ...(result.firstError ? { firstError: result.firstError } : {}),
     ...(errorKinds.length > 0
