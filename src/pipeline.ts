@@ -35,6 +35,7 @@ export const PIPELINE_ORDER = [
   'persisted documents',
   'sql count header',
   'response cache',
+  'large bodies',
   'idempotency',
   'metrics',
   'tracing',

@@ -46,6 +46,7 @@ import { usePrometheusMetrics } from './plugins/metrics.js';
 import { useOperationChecks } from './plugins/operation-checks.js';
 import { usePersistedDocuments } from './plugins/persisted-documents.js';
 import { createRateBudget } from './plugins/rate-budget.js';
+import { useLargeBodies } from './plugins/large-bodies.js';
 import { useResponseCache } from './plugins/response-cache.js';
 import { useSqlCountHeader } from './plugins/sql-count.js';
 import { traceGraphqlRequests, useTracing } from './plugins/tracing.js';
@@ -150,6 +151,7 @@ export async function createGateway({ config, database, logger, redis, cacheHook
       'persisted documents': usePersistedDocuments(rules),
       'sql count header': useSqlCountHeader({ enabled: !production }),
       'response cache': useResponseCache({ cache, maxTtlSeconds: config.cacheResponseTtlSeconds, exposeStats: !production }),
+      'large bodies': useLargeBodies(),
       idempotency: useIdempotency({
         store: redis ? createRedisIdempotencyStore(redis, config.redisKeyPrefix) : createMySqlIdempotencyStore(),
         ttlSeconds: config.idempotencyTtlSeconds,

@@ -30,6 +30,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import bodyParser from 'body-parser';
 import { sendError } from '../errors.js';
 import { verifyBody } from './body.js';
+import { expectPieces } from './json-pieces.js';
 import { resolveGraphqlRequest, searchOf, type GraphqlRequestRules, type PersistedDocument } from './graphql-request.js';
 
 /**
@@ -45,6 +46,18 @@ function writeComplete(res: ServerResponse, body: string): void {
   }
   res.setHeader('content-length', Buffer.byteLength(body) + 1);
   res.write(body);
+  res.end('\n');
+}
+
+/**
+ * Writes an answer that `stringifyResult` wrote as pieces (src/http/json-pieces.ts): Content-Length from
+ * the pieces, each piece, then the final newline; the client gets the bytes one string would have given.
+ */
+function writePieces(res: ServerResponse, pieces: readonly string[]): void {
+  let length = 1;
+  for (const piece of pieces) length += Buffer.byteLength(piece);
+  res.setHeader('content-length', length);
+  for (const piece of pieces) res.write(piece);
   res.end('\n');
 }
 
@@ -177,6 +190,8 @@ export function graphqlHandler<TContext extends BaseContext>(
           ? // A GET has no body: its content type describes nothing Apollo should check.
             { method, headers: headerMapOf(req, true), search: searchOf(approved.request), body: undefined }
           : { method, headers: headerMapOf(req, false), search: '', body: approved.request };
+    // A large answer comes back as pieces in this list, with an empty body (src/plugins/large-bodies.ts).
+    const pieces = expectPieces(httpGraphQLRequest);
     const execution = inFlight.track(
       apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest,
@@ -198,7 +213,8 @@ export function graphqlHandler<TContext extends BaseContext>(
     for (const [key, value] of outcome.headers) res.setHeader(key, value);
     res.statusCode = outcome.status ?? 200;
     if (outcome.body.kind === 'complete') {
-      writeComplete(res, outcome.body.string);
+      if (pieces.length > 0) writePieces(res, pieces);
+      else writeComplete(res, outcome.body.string);
       return;
     }
     for await (const chunk of outcome.body.asyncIterator) res.write(chunk);

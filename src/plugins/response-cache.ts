@@ -36,6 +36,7 @@ import type { FormattedExecutionResult } from 'graphql';
 import { principalKey } from '../auth/token.js';
 import type { Cache } from '../cache/cache.js';
 import { requestFingerprint } from '../http/fingerprint.js';
+import { writeInPieces } from '../http/json-pieces.js';
 import type { GatewayContext } from '../context.js';
 
 export interface ResponseCacheOptions {
@@ -82,7 +83,8 @@ const RAW_BODY = new WeakMap<object, string>();
  */
 export function stringifyResult(result: FormattedExecutionResult): string {
   const body = result.data ? RAW_BODY.get(result.data) : undefined;
-  if (body === undefined) return JSON.stringify(result);
+  // A large answer of a request the /graphql handler runs is written as pieces (src/plugins/large-bodies.ts).
+  if (body === undefined) return writeInPieces(result) ?? JSON.stringify(result);
   const others = Object.entries(result).filter(([key, value]) => key !== 'data' && value !== undefined);
   if (others.length === 0) return body;
   // `{"data":…}` without its closing brace (and newline), then the other members.
