@@ -6,7 +6,8 @@
  * 2. decides what the request may run (src/http/graphql-request.ts) and
  *    refuses what it may not;
  * 3. runs the approved request through Apollo, under the request deadline,
- *    and writes Apollo's answer.
+ *    and writes Apollo's answer (a large one as the pieces `stringifyResult`
+ *    wrote, src/http/json-pieces.ts, never as one string).
  *
  * - Deadline (REQUEST_TIMEOUT_MS, 5 s): a request that has not produced its
  *   response by then is answered `SERVICE_UNAVAILABLE` (503, Retry-After) so

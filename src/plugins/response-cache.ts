@@ -80,6 +80,8 @@ const RAW_BODY = new WeakMap<object, string>();
  * it here would make a 300 KB concatenation for Node to flatten). Data with a registered body is written
  * from that text: verbatim when the result holds nothing else (the bytes of the response cached, as the
  * slice Redis returned, newline included), spliced with the other members (`extensions`) when it does.
+ * A large executed answer of a request the /graphql handler runs goes out as pieces instead
+ * (src/http/json-pieces.ts `writeInPieces`), and the string returned here is then empty.
  */
 export function stringifyResult(result: FormattedExecutionResult): string {
   const body = result.data ? RAW_BODY.get(result.data) : undefined;
