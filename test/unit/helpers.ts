@@ -4,6 +4,8 @@
  * MySQL or Redis, and a logger whose lines the test can read. Nothing here
  * opens a connection to a database or to Redis.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLRequest, type GraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
@@ -14,7 +16,9 @@ import { CacheSession } from '../../src/cache/cache.js';
 import type { GatewayContext } from '../../src/context.js';
 import { newSqlTrace } from '../../src/db/sql-counter.js';
 import { gatewayError, type ErrorCode } from '../../src/errors.js';
+import { graphqlHandler, InFlight, type GraphqlHandlerOptions } from '../../src/http/graphql-handler.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { createApqStore } from '../../src/persisted/apq-store.js';
 
 export const TYPE_DEFS = /* GraphQL */ `
   directive @cost(weight: String!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
@@ -194,4 +198,42 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/**
+ * The /graphql handler (src/http/graphql-handler.ts) over `apollo` on a local port, with development rules
+ * (no manifest, an in-memory APQ store, registration allowed), an empty context, a 1 MB body limit and a
+ * 10 s deadline unless `options` says otherwise. `wrap` sees each request and response first (a spy).
+ */
+export async function listenWithHandler<TContext extends object>(
+  apollo: ApolloServer<TContext>,
+  options: Partial<Omit<GraphqlHandlerOptions<TContext>, 'apollo'>> & { requestId?: string; wrap?: (res: http.ServerResponse) => void } = {},
+): Promise<{ url: string; inFlight: InFlight; close: () => Promise<void> }> {
+  const { requestId = 'unit', wrap, ...handlerOptions } = options;
+  const inFlight = handlerOptions.inFlight ?? new InFlight();
+  const handle = graphqlHandler<TContext>({
+    apollo,
+    rules: {
+      manifest: new Map(),
+      store: createApqStore({ redis: null, keyPrefix: 'unit:', ttlSeconds: 60, localMaxEntries: 10, logger: silentLogger() }),
+      trustedOnly: false,
+      allowRegistration: true,
+    },
+    context: async () => ({}) as TContext,
+    deadlineMs: 10_000,
+    bodyLimitBytes: 1 << 20,
+    ...handlerOptions,
+    inFlight,
+  });
+  const server = http.createServer((req, res) => {
+    wrap?.(res);
+    void handle(req, res, requestId);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    inFlight,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -12,15 +12,13 @@
  * - the lifecycle closes the database only after settled(SHUTDOWN_GRACE_MS),
  *   and logs the executions still running when the grace ran out.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { graphqlHandler, InFlight } from '../../src/http/graphql-handler.js';
+import { InFlight } from '../../src/http/graphql-handler.js';
 import { createLifecycle, type LifecycleOptions } from '../../src/lifecycle.js';
-import { createApqStore } from '../../src/persisted/apq-store.js';
-import { deferred, memoryLogger, silentLogger } from './helpers.js';
+import { deferred, listenWithHandler, memoryLogger, silentLogger } from './helpers.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -146,27 +144,14 @@ describe('the /graphql handler tracks executions', () => {
       logger: silentLogger(),
     });
     await apollo.start();
-    const inFlight = new InFlight();
     const deadlines: string[] = [];
-    const handle = graphqlHandler({
-      apollo,
-      rules: {
-        manifest: new Map(),
-        store: createApqStore({ redis: null, keyPrefix: 'unit:', ttlSeconds: 60, localMaxEntries: 10, logger: silentLogger() }),
-        trustedOnly: false,
-        allowRegistration: true,
-      },
-      context: async () => ({}),
+    const { url, inFlight, close } = await listenWithHandler(apollo, {
       deadlineMs: 150,
-      bodyLimitBytes: 1 << 20,
-      inFlight,
+      requestId: 'req-deadline',
       onDeadline: (requestId) => deadlines.push(requestId),
     });
-    const server = http.createServer((req, res) => void handle(req, res, 'req-deadline'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const { port } = server.address() as AddressInfo;
-      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ slow }' }),
@@ -187,7 +172,7 @@ describe('the /graphql handler tracks executions', () => {
       await expect(inFlight.settled(10_000)).resolves.toBe(true);
       expect(inFlight.size).toBe(0);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await close();
       await apollo.stop();
     }
   });

@@ -6,17 +6,14 @@
  * did not start (executeHTTPGraphQLRequest called directly) gets its whole
  * body as before.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphqlHandler, InFlight } from '../../src/http/graphql-handler.js';
 import { PIECES_FROM_LENGTH } from '../../src/http/json-pieces.js';
-import { createApqStore } from '../../src/persisted/apq-store.js';
 import { useLargeBodies } from '../../src/plugins/large-bodies.js';
 import { stringifyResult } from '../../src/plugins/response-cache.js';
-import { silentLogger } from './helpers.js';
+import { listenWithHandler, silentLogger } from './helpers.js';
 
 /** `rows(count)` answers that many rows whose names are long and not ASCII, so a few thousand make a large answer. */
 const schema = makeExecutableSchema({
@@ -36,47 +33,34 @@ const schema = makeExecutableSchema({
 });
 
 let apollo: ApolloServer;
-let server: http.Server;
 let url: string;
+let close: () => Promise<void>;
 /** How many chunks the last answer was written in (`res.write` calls, and the final `res.end` with data). */
 let writes = 0;
+
+/** Counts the chunks a response is written in. */
+function countWrites(res: http.ServerResponse): void {
+  writes = 0;
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  res.write = ((chunk: unknown, ...rest: never[]) => {
+    writes += 1;
+    return write(chunk as string, ...rest);
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown, ...rest: never[]) => {
+    if (chunk !== undefined && typeof chunk !== 'function') writes += 1;
+    return end(chunk as string, ...rest);
+  }) as typeof res.end;
+}
 
 beforeAll(async () => {
   apollo = new ApolloServer({ schema, csrfPrevention: false, persistedQueries: false, logger: silentLogger(), stringifyResult, plugins: [useLargeBodies()] });
   await apollo.start();
-  const handle = graphqlHandler({
-    apollo,
-    rules: {
-      manifest: new Map(),
-      store: createApqStore({ redis: null, keyPrefix: 'unit:', ttlSeconds: 60, localMaxEntries: 10, logger: silentLogger() }),
-      trustedOnly: false,
-      allowRegistration: true,
-    },
-    context: async () => ({}),
-    deadlineMs: 10_000,
-    bodyLimitBytes: 1 << 20,
-    inFlight: new InFlight(),
-  });
-  server = http.createServer((req, res) => {
-    writes = 0;
-    const write = res.write.bind(res);
-    const end = res.end.bind(res);
-    res.write = ((chunk: unknown, ...rest: never[]) => {
-      writes += 1;
-      return write(chunk as string, ...rest);
-    }) as typeof res.write;
-    res.end = ((chunk?: unknown, ...rest: never[]) => {
-      if (chunk !== undefined && typeof chunk !== 'function') writes += 1;
-      return end(chunk as string, ...rest);
-    }) as typeof res.end;
-    void handle(req, res, 'unit');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  ({ url, close } = await listenWithHandler(apollo, { wrap: countWrites }));
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await close();
   await apollo.stop();
 });
 
@@ -96,31 +80,20 @@ async function expected(query: string): Promise<string> {
 }
 
 describe('large answers', () => {
-  it('a large answer leaves in pieces, with the bytes and Content-Length of one string', async () => {
-    const query = '{ rows(count: 6000) { id name tags } }';
+  // Large answers leave in pieces of about 32 KB and the final newline (more than 4 writes), small ones as one
+  // string and the newline (2 writes); either way with the bytes and Content-Length of Apollo's own serialization.
+  it.each([
+    { what: 'a large answer', query: '{ rows(count: 6000) { id name tags } }', pieces: true, start: '{"data":{"rows":[' },
+    { what: 'a large answer with errors (errors first)', query: '{ failing(count: 8000) { id name tags } }', pieces: true, start: '{"errors":[' },
+    { what: 'a small answer', query: '{ rows(count: 20) { id name } }', pieces: false, start: '{"data":{"rows":[' },
+  ])('$what: in pieces $pieces, the bytes and Content-Length of one string', async ({ query, pieces, start }) => {
     const answer = await post(query);
-    expect(answer.bytes).toBeGreaterThan(PIECES_FROM_LENGTH * 2);
+    if (pieces) expect(answer.bytes).toBeGreaterThan(PIECES_FROM_LENGTH * 2);
+    expect(answer.text.startsWith(start)).toBe(true);
     expect(answer.text).toBe(await expected(query));
     expect(answer.contentLength).toBe(String(answer.bytes));
-    // Pieces of about 32 KB, and the final newline.
-    expect(writes).toBeGreaterThan(4);
-  });
-
-  it('a large answer with errors is written the same way, errors first', async () => {
-    const query = '{ failing(count: 8000) { id name tags } }';
-    const answer = await post(query);
-    expect(answer.text.startsWith('{"errors":[')).toBe(true);
-    expect(answer.text).toBe(await expected(query));
-    expect(answer.contentLength).toBe(String(answer.bytes));
-    expect(writes).toBeGreaterThan(4);
-  });
-
-  it('a small answer leaves as one string and its newline', async () => {
-    const query = '{ rows(count: 20) { id name } }';
-    const answer = await post(query);
-    expect(answer.text).toBe(await expected(query));
-    expect(answer.contentLength).toBe(String(answer.bytes));
-    expect(writes).toBe(2);
+    if (pieces) expect(writes).toBeGreaterThan(4);
+    else expect(writes).toBe(2);
   });
 
   it('executeHTTPGraphQLRequest called without the handler gets the whole body, as before', async () => {
