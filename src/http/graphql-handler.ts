@@ -35,31 +35,24 @@ import { expectPieces } from './json-pieces.js';
 import { resolveGraphqlRequest, searchOf, type GraphqlRequestRules, type PersistedDocument } from './graphql-request.js';
 
 /**
- * Writes a complete body. Apollo's bodies end with a newline; the gateway's `stringifyResult`
- * (src/plugins/response-cache.ts) leaves it off executed results and it is written here, as a chunk of
- * its own: `JSON.stringify(result) + "\n"` is a concatenation Node would flatten (copy, 300 KB for the
- * event page) only to measure it for Content-Length, which took 5% of an uncached event page's CPU.
+ * Writes an executed answer, given as one string or as the pieces `stringifyResult` wrote
+ * (src/http/json-pieces.ts), then its final newline as a chunk of its own, with Content-Length set.
+ * Apollo's bodies end with a newline; the gateway's `stringifyResult` (src/plugins/response-cache.ts)
+ * leaves it off executed results: `JSON.stringify(result) + "\n"` is a concatenation Node would flatten
+ * (copy, 300 KB for the event page) only to measure it, which took 5% of an uncached event page's CPU.
  */
-function writeComplete(res: ServerResponse, body: string): void {
-  if (body.length === 0 || body.charCodeAt(body.length - 1) === 0x0a) {
-    res.end(body);
-    return;
-  }
-  res.setHeader('content-length', Buffer.byteLength(body) + 1);
-  res.write(body);
-  res.end('\n');
-}
-
-/**
- * Writes an answer that `stringifyResult` wrote as pieces (src/http/json-pieces.ts): Content-Length from
- * the pieces, each piece, then the final newline; the client gets the bytes one string would have given.
- */
-function writePieces(res: ServerResponse, pieces: readonly string[]): void {
+function writeAnswer(res: ServerResponse, pieces: readonly string[]): void {
   let length = 1;
   for (const piece of pieces) length += Buffer.byteLength(piece);
   res.setHeader('content-length', length);
   for (const piece of pieces) res.write(piece);
   res.end('\n');
+}
+
+/** Writes a complete body: one that ends with its newline (a cached response, an error) as it is. */
+function writeComplete(res: ServerResponse, body: string): void {
+  if (body.length === 0 || body.charCodeAt(body.length - 1) === 0x0a) res.end(body);
+  else writeAnswer(res, [body]);
 }
 
 /** Promises still running; `settled` waits for all of them (bounded). */
@@ -214,7 +207,7 @@ export function graphqlHandler<TContext extends BaseContext>(
     for (const [key, value] of outcome.headers) res.setHeader(key, value);
     res.statusCode = outcome.status ?? 200;
     if (outcome.body.kind === 'complete') {
-      if (pieces.length > 0) writePieces(res, pieces);
+      if (pieces.length > 0) writeAnswer(res, pieces);
       else writeComplete(res, outcome.body.string);
       return;
     }

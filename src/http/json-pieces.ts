@@ -29,15 +29,18 @@
 export const PIECE_LENGTH = 32 * 1024;
 
 /**
- * From what estimated length an answer is written in pieces: under it, one `JSON.stringify` string stays
- * below V8's large-object threshold (128 KB) and costs nothing to flatten.
+ * From what estimated length (characters) an answer is written in pieces: under it, one `JSON.stringify`
+ * string of Latin-1 text stays below V8's large-object threshold (128 KB) and costs little to flatten. Text
+ * with other characters takes two bytes per character, so its pieces of up to ~64K characters may reach
+ * the threshold: the bytes stay right, only that piece's copy comes back.
  */
 export const PIECES_FROM_LENGTH = 96 * 1024;
 
 /**
- * A quick estimate of `JSON.stringify(value).length`: exact for strings and objects of them, and for an
- * array the longest of its first, middle and last elements times its length, so it walks three elements per
- * level, not the whole value. It only decides where to cut; the pieces are right whatever it says.
+ * A quick estimate of `JSON.stringify(value).length`: exact for strings without escapes and objects of
+ * them, and for an array the longest of its first, middle and last elements times its length, so it walks
+ * three elements per level, not the whole value. It only decides where to cut; the pieces are right
+ * whatever it says.
  */
 export function estimateJsonLength(value: unknown): number {
   if (value === null || value === undefined) return 4;
