@@ -102,6 +102,18 @@ export const RECORD_SEARCH_INDEX = {
   columns: [medicalRecords.diagnosis, medicalRecords.treatment, medicalRecords.notes],
 } as const;
 
+/**
+ * The stored generated column and FULLTEXT index of migration 0004_record_search_other_text.sql: NULL for a
+ * record whose diagnosis, treatment and notes are all ASCII, else their text joined by spaces, indexed. A
+ * search walk tests ASCII records with a pattern and only the others with MATCH on this index (see the
+ * migration for why). Not declared on `medicalRecords`, so that record reads, which list its columns, never
+ * fetch it; drizzle's MySQL builder cannot declare the FULLTEXT index anyway.
+ */
+export const RECORD_SEARCH_OTHER_TEXT = {
+  name: 'medical_records_search_other_idx',
+  column: 'search_other_text',
+} as const;
+
 export const events = mysqlTable(
   'events',
   {

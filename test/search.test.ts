@@ -7,7 +7,7 @@
 import { describe, expect } from 'vitest';
 import { createRequestDb } from '../src/db/request-db.js';
 import { newSqlTrace } from '../src/db/sql-counter.js';
-import { searchReads } from '../src/modules/search/repository.js';
+import { readFullTextRules, searchReads } from '../src/modules/search/repository.js';
 import { toGlobalId } from '../src/relay/global-id.js';
 import { createTestGateway, type Caller, type RunResult, type TestGateway } from '../src/testing/index.js';
 import { gatewaysTest } from './support/fixtures-gateway.js';
@@ -87,6 +87,17 @@ test.beforeAll(async ({ gateway: created }) => {
     status: (index % 2 === 0 ? 'ACTIVE' : 'PENDING') as 'ACTIVE' | 'PENDING',
   }));
   ids.firstWheezing = (await insertRecords(pool, wheezing))[0]!;
+  // Whole words as the built-in parser splits them, in ASCII text (tested by pattern on a walk) and in text
+  // that is not (tested by MATCH on migration 0004's index): the collation folds accents and expansions there.
+  await insertRecords(pool, [
+    { patientId: ada, diagnosis: 'Bronchospasm, acute' },
+    { patientId: bob, diagnosis: 'Bronchospasmodic cough' },
+    { patientId: cleo, diagnosis: 'Registry bronchospasm_x' },
+    { patientId: ada, diagnosis: 'Ruled out non-bronchospasm causes', notes: "The bronchospasm's trigger: BRONCHOSPASM." },
+    { patientId: bob, diagnosis: 'Brönchospasm after a visit', notes: 'Résumé of the strasse incident' },
+    { patientId: cleo, diagnosis: 'Bronchospasm after the café', treatment: 'Walk along the Straße daily' },
+    { patientId: ada, diagnosis: 'bronchospasm2 trial', treatment: 'CAFE closed' },
+  ]);
   // Filler, so that no searched word occurs in most records (InnoDB's relevance gives such words weight 0).
   await insertRecords(pool, Array.from({ length: 40 }, (_, index) => ({ patientId: cleo, diagnosis: `Routine check ${index}` })));
 });
@@ -315,7 +326,10 @@ describe('with caches on', () => {
 describe('the two plans of a page (src/modules/search/plan.ts)', () => {
   test('sorting every match and walking the newest records give the same rows, for every filter, cursor and size', async () => {
     const reads = searchReads(createRequestDb(gateway.database, newSqlTrace(), null));
-    const queries = [['routine'], ['check'], ['wheezing'], ['wheezing', 'episode'], ['asthma'], ['inhaler'], ['metformin'], ['zzzabsent']];
+    const queries = [
+      ['routine'], ['check'], ['wheezing'], ['wheezing', 'episode'], ['asthma'], ['inhaler'], ['metformin'], ['zzzabsent'],
+      ['bronchospasm'], ['bronchospasm', 'cafe'], ['strasse'], ['straße'], ['cafe'], ['café'], ['resume'], ['bronchospasm_x'],
+    ];
     let compared = 0;
     for (const words of queries) {
       for (const status of [null, 'ACTIVE', 'PENDING'] as const) {
@@ -326,19 +340,31 @@ describe('the two plans of a page (src/modules/search/plan.ts)', () => {
           for (const after of positions) {
             for (const limit of [1, 4, 100]) {
               const sorted = await reads.page(filter, 'NEWEST', after, limit, { score: false, matched: false }, { access: 'fulltext', learn: false });
-              const walked = await reads.page(filter, 'NEWEST', after, limit, { score: false, matched: false }, { access: 'walk', learn: false });
-              expect(walked.map((row) => row.id), JSON.stringify({ filter, after, limit })).toEqual(sorted.map((row) => row.id));
-              compared += 1;
+              // A walk tests by pattern where the index splits whole words (as here), and by MATCH alone otherwise.
+              for (const byPattern of [true, false]) {
+                const walked = await reads.page({ ...filter, byPattern }, 'NEWEST', after, limit, { score: false, matched: false }, { access: 'walk', learn: false });
+                expect(walked.map((row) => row.id), JSON.stringify({ filter, byPattern, after, limit })).toEqual(sorted.map((row) => row.id));
+                compared += 1;
+              }
             }
           }
         }
       }
     }
-    expect(compared).toBeGreaterThan(300);
+    expect(compared).toBeGreaterThan(1200);
+    // What the pattern and MATCH decide between them (the walk) is what the index alone decides: whole words,
+    // accents and expansions folded where the text is not ASCII.
+    const found = async (words: string[]) => {
+      const rows = await reads.page({ words, status: null, patientId: null, byPattern: true }, 'NEWEST', null, 100, { score: false, matched: false }, { access: 'walk', learn: false });
+      return rows.map((row) => row.diagnosis).sort();
+    };
+    expect(await found(['bronchospasm'])).toEqual(['Brönchospasm after a visit', 'Bronchospasm after the café', 'Bronchospasm, acute', 'Ruled out non-bronchospasm causes'].sort());
+    expect(await found(['strasse'])).toEqual(['Brönchospasm after a visit', 'Bronchospasm after the café'].sort());
+    expect(await found(['cafe'])).toEqual(['Bronchospasm after the café', 'bronchospasm2 trial'].sort());
     // A patient's search walks in either order: RELEVANCE pages, with scores and counts, are the same too.
     for (const words of queries) {
       for (const patientId of [ada, bob, cleo]) {
-        const filter = { words, status: null, patientId };
+        const filter = { words, status: null, patientId, byPattern: true };
         const both = { score: true, matched: true };
         const sorted = await reads.page(filter, 'RELEVANCE', null, 100, both, { access: 'fulltext', learn: false });
         const walked = await reads.page(filter, 'RELEVANCE', null, 100, both, { access: 'walk', learn: false });
@@ -358,6 +384,12 @@ describe('the two plans of a page (src/modules/search/plan.ts)', () => {
     expect(learned[0]!.corpus).toBeDefined();
   });
 
+  test('reads the server’s FULLTEXT rules: its token sizes and stopwords, and an index that splits whole words', async () => {
+    const rules = await readFullTextRules(gateway.database.instrumented);
+    expect(rules).toMatchObject({ minWordLength: 3, maxWordLength: 84, wholeWords: true });
+    expect(rules.stopwords.has('the')).toBe(true);
+  });
+
   test('a common word’s NEWEST pages walk once the first page learned it is common; one statement either way', async () => {
     const query = `query ($after: String) { searchRecords(query: "routine", first: 3, after: $after, orderBy: NEWEST) { pageInfo { endCursor } nodes { id } } }`;
     const pages: string[][] = [];
@@ -375,6 +407,8 @@ describe('the two plans of a page (src/modules/search/plan.ts)', () => {
     expect(statements[0]).toMatch(/count\(\*\) over \(\)/);
     expect(statements[0]).not.toMatch(/\+ 0 > 0/);
     expect(statements.slice(1).every((sql) => /\+ 0 > 0/.test(sql))).toBe(true);
+    // An ASCII word: records whose text is ASCII are tested by pattern, only the others by MATCH on their own index.
+    expect(statements.slice(1).every((sql) => /regexp/.test(sql) && /match\(`medical_records`\.`search_other_text`\)/.test(sql))).toBe(true);
     // The same rows as one page sorted by the index.
     const all = await gateway.run<{ searchRecords: { nodes: { id: string }[] } }>(`{ searchRecords(query: "routine", first: 9, orderBy: NEWEST) { totalCount nodes { id } } }`);
     expect(pages.flat()).toEqual(all.data!.searchRecords.nodes.map((node) => node.id));

@@ -8,8 +8,9 @@
  *   for a word in no record, 100–160 ms for `asthma` in 31,000 of 1,000,000.
  * - `walk`: MySQL walks records newest first (medical_records_created_at_id_idx, or the patient's own index)
  *   and tests each against the words, stopping once the page is full: about limit × N / M records read for a
- *   corpus of N. 20 ms for `asthma` (most of it the FULLTEXT lookup every MATCH makes), but a rare word reads
- *   every record (1.5 s for a word in none).
+ *   corpus of N. 2.4 ms for `asthma` (ASCII records tested by pattern, the others by MATCH on their own
+ *   index: repository.ts walkTest; 20 ms when every record is tested by MATCH, most of it the FULLTEXT lookup
+ *   every MATCH makes), but a rare word reads every record (1.5 s for a word in none).
  *
  * So: a patient's search, in either order, walks that patient's records (a handful; RELEVANCE then sorts
  * those by score). Otherwise RELEVANCE, and a first page that counts every match (`totalCount`), use
@@ -33,7 +34,9 @@ import type { SearchFilter, SearchOrder, SearchPosition, SearchReads, SearchRow 
 
 /**
  * What one record read by a walk costs next to one match sorted by `fulltext` (measured on the bench data:
- * 9 µs against 3 µs): the walk wins once limit × N / M × 3 < M.
+ * 9 µs against 3 µs with MATCH as the test; about 3.5 µs by pattern, which is not known when the plan is
+ * chosen): the walk wins once limit × N / M × 3 < M. Kept at the dearer test's ratio: a walk on words that
+ * turn out rare reads every record, so it is better taken late than early.
  */
 const WALK_COST_RATIO = 3;
 

@@ -51,7 +51,8 @@ export const searchResolvers: Resolvers<GatewayContext> = {
     searchRecords: async (_root, args, context, info) => {
       const viewer = requireViewer(context);
       const size = checkFirst(args.first, context.config.maxPageSize, info);
-      const { words } = parseSearchQuery(args.query, await context.fullTextRules());
+      const rules = await context.fullTextRules();
+      const { words } = parseSearchQuery(args.query, rules);
       const requested = args.patientId == null ? null : expectGlobalId(args.patientId, 'Patient', 'patientId');
       const order: SearchOrder = args.orderBy ?? 'RELEVANCE';
       const status = args.status ?? null;
@@ -62,7 +63,7 @@ export const searchResolvers: Resolvers<GatewayContext> = {
       // A patient finds their own records only; naming another patient finds nothing.
       const patientId = viewer.role === 'patient' ? viewer.patientId : requested;
       const nothing = words.length === 0 || (viewer.role === 'patient' && requested !== null && requested !== viewer.patientId);
-      const filter = { words, status, patientId };
+      const filter = { words, status, patientId, byPattern: rules.wholeWords };
       const rows = nothing ? [] : await context.loaders.search.page.load({ filter, order, after, limit: size + 1, reads: readsOf(info) });
       const visible = rows.filter((row) => readable(viewer, 'MedicalRecord', row) !== null);
       await prefetchConnectionNodes(visible.slice(0, size), 'MedicalRecord', info, context);

@@ -9,7 +9,7 @@
  * (word characters, minimum and maximum token size, stopwords), and they are
  * read from the database itself (`FullTextRules`, see repository.ts).
  *
- * Example (MariaDB's defaults: 3..84 characters, InnoDB's 36 stopwords):
+ * Example (MariaDB's defaults: 3..84 characters, InnoDB's 36 stopwords, the built-in parser):
  *   parseSearchQuery('  COVID-19 +"inhaler" ', rules)
  *   // { words: ['covid', 'inhaler'], dropped: ['19'] }   '19' is shorter than 3 characters
  *   parseSearchQuery('the with', rules)         // { words: [], dropped: ['the', 'with'] }: finds nothing
@@ -29,6 +29,12 @@ export interface FullTextRules {
   readonly maxWordLength: number;
   /** The stopwords in force (lowercase); empty when innodb_ft_enable_stopword is off. */
   readonly stopwords: ReadonlySet<string>;
+  /**
+   * The index splits text into whole words (InnoDB's built-in parser), so a walk may test ASCII records by
+   * pattern (wholeWordPattern). False when it was rebuilt with a parser plugin (MySQL 8's `ngram`): a walk
+   * then tests every record with MATCH.
+   */
+  readonly wholeWords: boolean;
 }
 
 export interface SearchWords {
@@ -73,4 +79,22 @@ export function parseSearchQuery(query: string, rules: FullTextRules): SearchWor
  */
 export function everyWord(words: readonly string[]): string {
   return words.map((word) => `+${word}`).join(' ');
+}
+
+/** Words a pattern can test exactly on ASCII text: nothing but ASCII letters, digits and `_`. */
+const ASCII_WORD = /^[a-z0-9_]+$/;
+
+/**
+ * The REGEXP that finds `word` as a whole word in ASCII text, as InnoDB's built-in parser does: a run of
+ * letters, digits and `_` that no other such character extends on either side, in any case. Null for a word
+ * outside ASCII, which only MATCH compares as the collation does (`ásthma` and `asthma` are one word under
+ * utf8mb4_unicode_ci). Safe to send as a parameter: the word holds no pattern syntax.
+ *
+ * Example:
+ *   wholeWordPattern('asthma') // '(?i)(?<![[:alnum:]_])asthma(?![[:alnum:]_])'
+ *   //  matches "Asthma, mild" and "non-asthma"; not "asthmatic" or "asthma_x"
+ *   wholeWordPattern('喘息')    // null
+ */
+export function wholeWordPattern(word: string): string | null {
+  return ASCII_WORD.test(word) ? `(?i)(?<![[:alnum:]_])${word}(?![[:alnum:]_])` : null;
 }
