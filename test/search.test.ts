@@ -97,6 +97,9 @@ test.beforeAll(async ({ gateway: created }) => {
     { patientId: bob, diagnosis: 'Brönchospasm after a visit', notes: 'Résumé of the strasse incident' },
     { patientId: cleo, diagnosis: 'Bronchospasm after the café', treatment: 'Walk along the Straße daily' },
     { patientId: ada, diagnosis: 'bronchospasm2 trial', treatment: 'CAFE closed' },
+    { patientId: bob, diagnosis: "Asked about bronchospasm's onset" },
+    { patientId: cleo, diagnosis: "O'bronchospasm follow-up", notes: '(bronchospasm)' },
+    { patientId: ada, diagnosis: 'x.bronchospasm.y', treatment: '"bronchospasm"' },
   ]);
   // Filler, so that no searched word occurs in most records (InnoDB's relevance gives such words weight 0).
   await insertRecords(pool, Array.from({ length: 40 }, (_, index) => ({ patientId: cleo, diagnosis: `Routine check ${index}` })));
@@ -358,7 +361,17 @@ describe('the two plans of a page (src/modules/search/plan.ts)', () => {
       const rows = await reads.page({ words, status: null, patientId: null, byPattern: true }, 'NEWEST', null, 100, { score: false, matched: false }, { access: 'walk', learn: false });
       return rows.map((row) => row.diagnosis).sort();
     };
-    expect(await found(['bronchospasm'])).toEqual(['Brönchospasm after a visit', 'Bronchospasm after the café', 'Bronchospasm, acute', 'Ruled out non-bronchospasm causes'].sort());
+    expect(await found(['bronchospasm'])).toEqual(
+      [
+        'Brönchospasm after a visit',
+        'Bronchospasm after the café',
+        'Bronchospasm, acute',
+        'Ruled out non-bronchospasm causes',
+        "Asked about bronchospasm's onset",
+        "O'bronchospasm follow-up",
+        'x.bronchospasm.y',
+      ].sort(),
+    );
     expect(await found(['strasse'])).toEqual(['Brönchospasm after a visit', 'Bronchospasm after the café'].sort());
     expect(await found(['cafe'])).toEqual(['Bronchospasm after the café', 'bronchospasm2 trial'].sort());
     // A patient's search walks in either order: RELEVANCE pages, with scores and counts, are the same too.
